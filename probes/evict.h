@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * evict.h: what the eviction probes (evict.bpf.c) and redprof's user side
+ * both read. Fixed-width types only; the BPF side fills these structures in
+ * its .bss, user space snapshots them each interval and subtracts.
+ */
+#ifndef REDPROF_EVICT_H
+#define REDPROF_EVICT_H
+
+#include <linux/types.h>
+
+#define EV_SLOTS	64	/* log2 buckets of a 64-bit value */
+#define EV_MAX_SITES	24	/* probe sites, indexed by their BPF cookie */
+#define EV_MAX_TERMS	3	/* terms of a value expression */
+#define EV_EPOCHS	3	/* extrema slots: two alternating intervals + whole capture */
+#define EV_EPOCH_ALL	2
+
+/* Time units of the latency histograms; the kernel fills all three. */
+enum ev_unit { EV_NSEC, EV_USEC, EV_MSEC, EV_NUNITS };
+
+/* getMaxmemoryState()'s variables, in src/evict.c's names. */
+enum ev_var { EV_MEM_REPORTED, EV_OVERHEAD, EV_MEM_USED, EV_MEM_TOFREE, EV_NVARS };
+
+/* Whether a performEvictions() call reached the eviction path (mem_used > maxmemory). */
+enum ev_phase { EV_NOOP, EV_ACTIVE, EV_NPHASES };
+
+/* Return values: EVICT_OK/RUNNING/FAIL are 0/1/2; Redis <= 6.0 returns C_OK 0 / C_ERR -1. */
+enum ev_ret { EV_RET_0, EV_RET_1, EV_RET_2, EV_RET_MINUS1, EV_RET_OTHER, EV_NRETS };
+
+/* x86-64 registers in struct pt_regs order, so the index is the field. */
+enum ev_reg {
+	EV_R15, EV_R14, EV_R13, EV_R12, EV_RBP, EV_RBX, EV_R11, EV_R10,
+	EV_R9, EV_R8, EV_RAX, EV_RCX, EV_RDX, EV_RSI, EV_RDI, EV_ORIG_RAX,
+	EV_RIP, EV_CS, EV_EFLAGS, EV_RSP, EV_SS, EV_NREGS
+};
+
+enum ev_term_kind {
+	EV_TERM_NONE,
+	EV_TERM_REG,		/* register */
+	EV_TERM_MEM_REG,	/* 8-byte read at register + off */
+	EV_TERM_MEM_ABS,	/* 8-byte read at runtime address off */
+};
+
+struct ev_term {
+	__u8 kind;		/* enum ev_term_kind */
+	__s8 sign;		/* +1 or -1 */
+	__u8 reg;		/* enum ev_reg */
+	__u8 pad[5];
+	__s64 off;		/* displacement, or runtime address for EV_TERM_MEM_ABS */
+};
+
+/* A value as a signed sum of terms, e.g. rbx - r12. */
+struct ev_expr {
+	struct ev_term t[EV_MAX_TERMS];
+};
+
+enum ev_site_kind {
+	EV_SITE_ENTRY,		/* performEvictions entry: starts the call's clock */
+	EV_SITE_RETURN,		/* performEvictions return (uretprobe) */
+	EV_SITE_COMMAND,	/* one hit per command (processCommand) */
+	EV_SITE_VALUES,		/* reads getMaxmemoryState's variables */
+	EV_SITE_DELETE,		/* a call deleting an evicted key */
+};
+
+#define EV_SITE_SLOWPATH 0x1	/* a hit means this call reached the eviction path */
+
+struct ev_site {
+	__u32 kind;		/* enum ev_site_kind */
+	__u32 flags;		/* EV_SITE_* */
+	__u32 vars;		/* bit per enum ev_var read at this site */
+	__u32 pad;
+	struct ev_expr expr[EV_NVARS];
+};
+
+struct ev_hist {
+	__u64 slots[EV_SLOTS];	/* slot 0: [0, 2); slot i: [2^i, 2^(i+1)) */
+	__u64 sum;		/* sum of the values (ns for latency, bytes, keys) */
+};
+
+/* Latency of one phase, bucketed in each unit; sum in ns. */
+struct ev_lat_hist {
+	__u64 slots[EV_NUNITS][EV_SLOTS];
+	__u64 sum_ns;
+};
+
+/* Everything cumulative since the programs were loaded. */
+struct ev_totals {
+	__u64 calls;			/* performEvictions entries */
+	__u64 returns[EV_NRETS];	/* returns by value */
+	__u64 orphan_returns;		/* returns whose entry came before attach */
+	__u64 evicting_calls;		/* calls that reached the eviction path */
+	__u64 keys_evicted;		/* sum over calls of keys evicted */
+	__u64 commands;			/* command-site hits */
+	__u64 hits[EV_MAX_SITES];	/* probe hits by site (cookie) */
+	__u64 dropped;			/* calls not tracked: per-call map full */
+	__u64 read_errors;		/* value terms whose memory could not be read */
+	struct ev_lat_hist lat[EV_NPHASES];
+	struct ev_hist var[EV_NVARS];	/* bytes */
+	struct ev_hist keys_per_evict;	/* keys evicted by each evicting call */
+};
+
+struct ev_minmax {
+	__u64 min;		/* ~0ULL while empty */
+	__u64 max;
+};
+
+/* Extremes of one epoch; min/max cannot be subtracted like counts. */
+struct ev_extrema {
+	struct ev_minmax lat[EV_NPHASES];	/* ns */
+	struct ev_minmax var[EV_NVARS];
+	struct ev_minmax keys_per_evict;
+};
+
+/* State of one performEvictions() call in flight, by thread. */
+struct ev_call {
+	__u64 start_ns;
+	__u64 evicted_at_start;	/* server.stat_evictedkeys at the eviction path */
+	__u32 evicting;
+	__u32 deletes;
+};
+
+#endif /* REDPROF_EVICT_H */

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * cli.c: argp options and the messages people read. Lower layers return
+ * -errno and a stage; every sentence naming a problem and its fix is here.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "config.h"
+#include "hist.h"
+#include "util.h"
+
+const char *argp_program_version = PACKAGE_NAME " " PACKAGE_VERSION;
+const char *argp_program_bug_address = NULL;
+
+static const char doc[] =
+"Profile Redis eviction live: performEvictions latency, commands/s, and the\n"
+"variables of getMaxmemoryState (mem_tofree, mem_used, overhead) read by\n"
+"uprobes at per-build instruction offsets.\n"
+"\n"
+"USAGE: redprof -p PID [-i SECS] [-d SECS] [-u|-m] [--text|--json]\n"
+"       redprof offsets generate (BINARY | -p PID) [-o FILE] [--strategy dwarf|disasm]\n"
+"       redprof offsets show (FILE | -p PID)\n"
+"\v"
+"EXAMPLES:\n"
+"    redprof -p 1234                # live view (text when not a terminal)\n"
+"    redprof -p 1234 -u -i 5        # microsecond buckets, 5 s intervals\n"
+"    redprof -p 1234 --json -d 60   # JSON Lines for a minute\n"
+"    redprof offsets generate -p 1234 -o build.offsets\n"
+"\n"
+"Exit status: 0 done (also when the target exits), 1 run-time failure,\n"
+"2 bad command line, 3 unusable target, 4 missing privilege or kernel support.";
+
+enum {
+	OPT_UNITS = 0x100,
+	OPT_TEXT,
+	OPT_JSON,
+	OPT_OFFSETS,
+	OPT_OFFSETS_DIR,
+};
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Redis or Valkey server process to profile", 0 },
+	{ "interval", 'i', "SECS", 0, "Output interval in seconds (default 1; at least 0.1)", 0 },
+	{ "duration", 'd', "SECS", 0, "Stop after this many seconds", 0 },
+	{ "microseconds", 'u', NULL, 0, "Latency histograms in microseconds", 0 },
+	{ "milliseconds", 'm', NULL, 0, "Latency histograms in milliseconds", 0 },
+	{ "units", OPT_UNITS, "ns|us|ms", 0, "Latency histogram unit (default ns)", 0 },
+	{ "text", OPT_TEXT, NULL, 0, "Text output (default when stdout is not a terminal)", 0 },
+	{ "json", OPT_JSON, NULL, 0, "JSON Lines output, one object per interval", 0 },
+	{ "offsets", OPT_OFFSETS, "FILE", 0, "Use this offset file (its build-id must match)", 0 },
+	{ "offsets-dir", OPT_OFFSETS_DIR, "DIR", 0, "Look up offset files by build-id in DIR", 0 },
+	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf, site choices)", 0 },
+	{ 0 },
+};
+
+static int set_unit(struct argp_state *state, struct env *env, int unit, bool *unit_set)
+{
+	if (*unit_set && env->unit != unit)
+		argp_error(state, "-u, -m and --units name different units: give one");
+	env->unit = unit;
+	*unit_set = true;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	static bool unit_set;
+	struct env *env = state->input;
+	int64_t pid;
+	int unit;
+
+	switch (key) {
+	case 'p':
+		if (parse_s64(arg, &pid) || pid <= 0 || pid > 4194304)
+			argp_error(state, "invalid PID '%s': give the process id of a running redis-server", arg);
+		env->pid = (int)pid;
+		break;
+	case 'i':
+		if (parse_seconds(arg, &env->interval))
+			argp_error(state, "invalid interval '%s': give a number of seconds greater than 0", arg);
+		if (env->interval < 0.1)
+			argp_error(state, "interval %s is too short: give at least 0.1 seconds", arg);
+		break;
+	case 'd':
+		if (parse_seconds(arg, &env->duration))
+			argp_error(state, "invalid duration '%s': give a number of seconds greater than 0", arg);
+		break;
+	case 'u':
+		return set_unit(state, env, EV_USEC, &unit_set);
+	case 'm':
+		return set_unit(state, env, EV_MSEC, &unit_set);
+	case OPT_UNITS:
+		unit = unit_parse(arg);
+		if (unit < 0)
+			argp_error(state, "invalid unit '%s': give ns, us or ms", arg);
+		return set_unit(state, env, unit, &unit_set);
+	case OPT_TEXT:
+	case OPT_JSON:
+		if (env->output != OUT_AUTO)
+			argp_error(state, "--text and --json exclude each other: give one");
+		env->output = key == OPT_TEXT ? OUT_TEXT : OUT_JSON;
+		break;
+	case OPT_OFFSETS:
+		env->offsets_file = arg;
+		break;
+	case OPT_OFFSETS_DIR:
+		env->offsets_dir = arg;
+		break;
+	case 'v':
+		env->verbose++;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!env->pid)
+			argp_error(state, "no target: give -p PID of a redis-server");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+void cli_parse(int argc, char **argv, struct env *env)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+
+	memset(env, 0, sizeof(*env));
+	env->interval = 1;
+	env->unit = EV_NSEC;
+	argp_err_exit_status = EXIT_USAGE;
+	argp_parse(&argp, argc, argv, 0, NULL, env);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("redprof: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Whether this process may load BPF: CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON. */
+static bool bpf_privileged(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
+static int privilege_error(const char *what)
+{
+	say("%s: permission denied. Run as root, or grant CAP_BPF, CAP_PERFMON, "
+	    "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (e.g. sudo redprof ...)", what);
+	return EXIT_PRIVILEGE;
+}
+
+static int target_error(const struct session_error *e, int pid)
+{
+	switch (e->err) {
+	case -ESRCH:
+		say("no process with PID %d: check the PID (pgrep -a redis-server)", pid);
+		return EXIT_TARGET;
+	case -EACCES:
+	case -EPERM:
+		return privilege_error("reading the target's executable");
+	case -ENOEXEC:
+		break;
+	default:
+		say("cannot read the executable of PID %d: %s", pid, strerror(-e->err));
+		return EXIT_TARGET;
+	}
+	switch (e->problem) {
+	case TARGET_NOT_ELF:
+		say("PID %d is not a Redis server: its executable is not an x86-64 ELF program", pid);
+		break;
+	case TARGET_NOT_REDIS:
+		say("PID %d is not a Redis or Valkey server: its executable has no processCommand "
+		    "and server symbols. Give the PID of redis-server (pgrep -a redis-server)", pid);
+		break;
+	case TARGET_NO_EVICT:
+		say("PID %d is a Redis server without an eviction function (neither performEvictions "
+		    "nor freeMemoryIfNeeded): redprof supports Redis 6.0 and later, and Valkey", pid);
+		break;
+	case TARGET_AMBIGUOUS:
+		say("PID %d: the eviction function's name maps to several functions in the "
+		    "executable; refusing to guess which one to probe", pid);
+		break;
+	default:
+		say("PID %d cannot be profiled", pid);
+		break;
+	}
+	return EXIT_TARGET;
+}
+
+int cli_session_error(const struct session_error *e, int pid)
+{
+	switch (e->stage) {
+	case STAGE_TARGET:
+		return target_error(e, pid);
+	case STAGE_KERNEL:
+		say("this kernel has no perf-event uprobes (/sys/bus/event_source/devices/uprobe "
+		    "is missing): redprof needs a kernel built with CONFIG_UPROBE_EVENTS and will not "
+		    "fall back to tracefs probes, which outlive the process that made them");
+		return EXIT_PRIVILEGE;
+	case STAGE_OFFSETS:
+		say("%s", e->detail);
+		return EXIT_TARGET;
+	case STAGE_PLAN:
+		say("cannot place probes in PID %d: %s", pid, strerror(-e->err));
+		return EXIT_TARGET;
+	case STAGE_LOAD:
+		if ((e->err == -EPERM || e->err == -EACCES) && !bpf_privileged())
+			return privilege_error("loading BPF programs");
+		say("the kernel refused redprof's BPF programs (%s): it needs BPF with BTF-less "
+		    "uprobes, global data and attach cookies (Linux 5.15 or later); run with -v for "
+		    "the verifier log", strerror(-e->err));
+		return EXIT_PRIVILEGE;
+	case STAGE_ATTACH:
+		if ((e->err == -EPERM || e->err == -EACCES) && !bpf_privileged())
+			return privilege_error("attaching uprobes");
+		if (e->err == -EFAULT) {
+			say("refusing to attach at %s: it is not an instruction boundary of its function",
+			    e->site);
+			return EXIT_TARGET;
+		}
+		say("cannot attach a uprobe at %s in PID %d: %s", e->site, pid, strerror(-e->err));
+		return e->err == -ESRCH || e->err == -ENOENT ? EXIT_TARGET : EXIT_RUNTIME;
+	}
+	return EXIT_RUNTIME;
+}
+
+static int verbosity;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
+	if (level == LIBBPF_INFO && verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void cli_libbpf_logging(int verbose)
+{
+	verbosity = verbose;
+	libbpf_set_print(libbpf_print);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cli.h: the command line: options in bcc's spelling, exit codes, and the
+ * words of every message a person reads when something fails.
+ */
+#ifndef REDPROF_CLI_H
+#define REDPROF_CLI_H
+
+#include <stdbool.h>
+
+#include "session.h"
+
+/* Exit codes, documented in redprof(8). */
+enum exit_code {
+	EXIT_OK = 0,		/* done, including when the target exited */
+	EXIT_RUNTIME = 1,	/* failed while running (BPF refused, I/O error) */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_TARGET = 3,	/* no such process, not Redis, unusable binary or offset file */
+	EXIT_PRIVILEGE = 4,	/* not allowed, or the kernel lacks what is needed */
+};
+
+enum output_mode { OUT_AUTO, OUT_TEXT, OUT_JSON };
+
+struct env {
+	int pid;
+	double interval;	/* seconds */
+	double duration;	/* seconds, 0: until stopped */
+	int unit;		/* enum ev_unit */
+	enum output_mode output;
+	const char *offsets_file;
+	const char *offsets_dir;
+	int verbose;
+};
+
+/* Parses the profiling command line; exits with EXIT_USAGE after one message on bad input. */
+void cli_parse(int argc, char **argv, struct env *env);
+
+/* Prints what went wrong opening a session and returns the exit code. */
+int cli_session_error(const struct session_error *e, int pid);
+
+/* libbpf's messages: warnings always, debug with -v. */
+void cli_libbpf_logging(int verbose);
+
+#endif /* REDPROF_CLI_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * disasm.h: capstone over the code of one function: instruction boundaries,
+ * control flow, which registers each instruction reads and writes, and how
+ * the kernel runs a uprobe placed on it.
+ */
+#ifndef REDPROF_DISASM_H
+#define REDPROF_DISASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <capstone/capstone.h>
+
+#include "elf_image.h"
+
+/* General-purpose register families (rax/eax/ax/al are one), pt_regs-independent. */
+enum gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_N, GPR_NONE = -1
+};
+#define GPR_BIT(r) (1U << (r))
+/* Clobbered by a call under the SysV x86-64 ABI. */
+#define GPR_CALLER_SAVED (GPR_BIT(GPR_RAX) | GPR_BIT(GPR_RCX) | GPR_BIT(GPR_RDX) | \
+	GPR_BIT(GPR_RSI) | GPR_BIT(GPR_RDI) | GPR_BIT(GPR_R8) | GPR_BIT(GPR_R9) | \
+	GPR_BIT(GPR_R10) | GPR_BIT(GPR_R11))
+
+/*
+ * How the kernel runs a uprobe hit on an x86-64 instruction: a few are
+ * emulated in place (jmp, jcc, call rel32, nop, push reg: about 1 us a
+ * hit); every other one is single-stepped out of line (15-20 us a hit).
+ */
+enum insn_class { INSN_EMULATED, INSN_SINGLE_STEPPED };
+
+enum insn_flow {
+	FLOW_NEXT,	/* falls through */
+	FLOW_JUMP,	/* direct unconditional jump */
+	FLOW_CJUMP,	/* direct conditional jump */
+	FLOW_CALL,	/* direct call */
+	FLOW_ICALL,	/* indirect call */
+	FLOW_IJUMP,	/* indirect jump (jump table or tail call) */
+	FLOW_RET,
+	FLOW_STOP,	/* ud2, hlt, int3: no successor */
+};
+
+struct insn {
+	uint64_t addr;
+	uint8_t size;
+	uint8_t flow;		/* enum insn_flow */
+	uint8_t cls;		/* enum insn_class */
+	uint16_t reads;		/* GPR_BIT set, explicit and implicit */
+	uint16_t writes;	/* GPR_BIT set; a call writes the caller-saved set */
+	uint64_t target;	/* direct jump/call target */
+	cs_insn *cs;		/* capstone detail, Intel operand order */
+};
+
+/* A disassembled run of code: instructions sorted by address. */
+struct code {
+	struct insn *insns;
+	size_t n, cap;
+};
+
+/* Opens the process-wide capstone handles; 0 or -errno. */
+int disasm_init(void);
+void disasm_fini(void);
+
+/* Disassembles [START, START+SIZE) linearly into CODE; -EILSEQ when bytes do not decode. */
+int disasm_linear(const struct elf_image *img, uint64_t start, uint64_t size, struct code *code);
+
+/*
+ * Disassembles from ENTRY along fall-through until an unconditional transfer
+ * (jmp, ret, ud2), adding instructions to CODE: the boundaries proven for an
+ * unnamed part reached only through a known jump target. LIMIT caps bytes.
+ */
+int disasm_follow(const struct elf_image *img, uint64_t entry, uint64_t limit, struct code *code);
+
+void code_free(struct code *code);
+
+/* The instruction starting at ADDR, or NULL when ADDR is no boundary in CODE. */
+const struct insn *code_at(const struct code *code, uint64_t addr);
+
+/* Index of the instruction starting at ADDR, or -1. */
+long code_index(const struct code *code, uint64_t addr);
+
+/* AT&T text of the instruction at ADDR as gdb shows it ("je 0x11e111"). */
+int disasm_text(const struct elf_image *img, uint64_t addr, char *buf, size_t len);
+
+/* How a uprobe on these instruction bytes is run. */
+enum insn_class insn_classify(const uint8_t *bytes, size_t len);
+const char *insn_class_name(enum insn_class cls);
+
+/* Register family of a capstone x86 register, or GPR_NONE. */
+enum gpr gpr_of(unsigned cs_reg);
+const char *gpr_name(enum gpr r);
+/* Parses "rbx", "r12" ...; GPR_NONE when unknown. */
+enum gpr gpr_parse(const char *name);
+
+/* For `mov $imm32, %eax` (after an optional endbr64) at ADDR: the immediate. */
+int disasm_mov_eax_imm(const struct elf_image *img, uint64_t addr, uint64_t *imm);
+
+#endif /* REDPROF_DISASM_H */

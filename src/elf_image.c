@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * elf_image.c: the ELF view of a Redis executable.
+ *
+ * Redis links with -rdynamic, so even a stripped distro build keeps its
+ * functions and the `server` global in .dynsym; an unstripped build adds
+ * .symtab with static functions and compiler-made parts (.cold, .part.N).
+ * Both tables are merged here, deduplicated by (name, address).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <elfutils/libdwelf.h>
+
+#include "elf_image.h"
+#include "util.h"
+
+static int sym_cmp_addr(const void *a, const void *b)
+{
+	const struct elf_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Appends the named, sized symbols of TYPE from one symbol table section. */
+static int collect_syms(struct elf_image *img, Elf_Scn *scn, GElf_Shdr *sh, int type,
+			struct elf_sym **arr, size_t *n, size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+
+	if (!data)
+		return -EINVAL;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		const char *name;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) != type || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		name = elf_strptr(img->elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			*arr = xreallocarray(*arr, *cap, sizeof(**arr));
+		}
+		(*arr)[(*n)++] = (struct elf_sym){
+			.name = name,
+			.addr = sym.st_value,
+			.size = sym.st_size,
+			.dynamic = sh->sh_type == SHT_DYNSYM,
+		};
+	}
+	return 0;
+}
+
+/* Sorts by address and folds the .symtab/.dynsym copies of one symbol. */
+static void sort_dedup(struct elf_sym *arr, size_t *n)
+{
+	size_t out = 0;
+
+	qsort(arr, *n, sizeof(*arr), sym_cmp_addr);
+	for (size_t i = 0; i < *n; i++) {
+		if (out && arr[out - 1].addr == arr[i].addr && !strcmp(arr[out - 1].name, arr[i].name)) {
+			arr[out - 1].dynamic |= arr[i].dynamic;
+			if (!arr[out - 1].size)
+				arr[out - 1].size = arr[i].size;
+			continue;
+		}
+		arr[out++] = arr[i];
+	}
+	*n = out;
+}
+
+static int read_tables(struct elf_image *img)
+{
+	size_t shstrndx, fcap = 0, ocap = 0;
+	Elf_Scn *scn = NULL;
+	int err;
+
+	if (elf_getshdrstrndx(img->elf, &shstrndx))
+		return -ENOEXEC;
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			return -ENOEXEC;
+		name = elf_strptr(img->elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".debug_info"))
+			img->has_debug_info = true;
+		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			img->has_symtab = true;
+		err = collect_syms(img, scn, &sh, STT_FUNC, &img->funcs, &img->nfuncs, &fcap);
+		if (!err)
+			err = collect_syms(img, scn, &sh, STT_OBJECT, &img->objects, &img->nobjects, &ocap);
+		if (err)
+			return err;
+	}
+	sort_dedup(img->funcs, &img->nfuncs);
+	sort_dedup(img->objects, &img->nobjects);
+	return 0;
+}
+
+static int read_segments(struct elf_image *img)
+{
+	size_t nph;
+
+	if (elf_getphdrnum(img->elf, &nph))
+		return -ENOEXEC;
+	img->load = xcalloc(nph ? nph : 1, sizeof(*img->load));
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(img->elf, (int)i, &ph))
+			return -ENOEXEC;
+		if (ph.p_type == PT_LOAD)
+			img->load[img->nload++] = ph;
+	}
+	return img->nload ? 0 : -ENOEXEC;
+}
+
+static void read_build_id(struct elf_image *img)
+{
+	const void *id;
+	ssize_t len = dwelf_elf_gnu_build_id(img->elf, &id);
+
+	if (len <= 0 || len > BUILD_ID_MAX)
+		return;
+	hex_encode(id, (size_t)len, img->build_id);
+}
+
+int elf_image__open(const char *path, struct elf_image **out)
+{
+	struct elf_image *img = xcalloc(1, sizeof(*img));
+	GElf_Ehdr eh;
+	int err;
+
+	img->fd = -1;
+	img->path = xstrdup(path);
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		err = -ENOSYS;
+		goto fail;
+	}
+	img->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (img->fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);
+	if (!img->elf || elf_kind(img->elf) != ELF_K_ELF || !gelf_getehdr(img->elf, &eh) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
+	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	img->pie = eh.e_type == ET_DYN;
+	img->raw = (const uint8_t *)elf_rawfile(img->elf, &img->raw_size);
+	if (!img->raw) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	err = read_segments(img);
+	if (!err)
+		err = read_tables(img);
+	if (err)
+		goto fail;
+	read_build_id(img);
+	*out = img;
+	return 0;
+fail:
+	elf_image__close(img);
+	return err;
+}
+
+void elf_image__close(struct elf_image *img)
+{
+	if (!img)
+		return;
+	if (img->elf)
+		elf_end(img->elf);
+	if (img->fd >= 0)
+		close(img->fd);
+	free(img->funcs);
+	free(img->objects);
+	free(img->load);
+	free(img->path);
+	free(img);
+}
+
+static int find_unique(const struct elf_sym *arr, size_t n, const char *name, struct elf_sym *out)
+{
+	const struct elf_sym *found = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(arr[i].name, name))
+			continue;
+		if (found && found->addr != arr[i].addr)
+			return -ENOTUNIQ;
+		found = &arr[i];
+	}
+	if (!found)
+		return -ENOENT;
+	*out = *found;
+	return 0;
+}
+
+int elf_image__func(const struct elf_image *img, const char *name, struct elf_sym *out)
+{
+	return find_unique(img->funcs, img->nfuncs, name, out);
+}
+
+int elf_image__object(const struct elf_image *img, const char *name, struct elf_sym *out)
+{
+	return find_unique(img->objects, img->nobjects, name, out);
+}
+
+/* Index of the last symbol starting at or before ADDR, or -1. */
+static ssize_t last_at_or_before(const struct elf_sym *arr, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (arr[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (ssize_t)lo - 1;
+}
+
+static const struct elf_sym *sym_at(const struct elf_sym *arr, size_t n, uint64_t addr)
+{
+	/* Aliases share an address; any of them with an extent covering ADDR will do. */
+	for (ssize_t i = last_at_or_before(arr, n, addr); i >= 0; i--) {
+		if (addr < arr[i].addr + arr[i].size)
+			return &arr[i];
+		if (i > 0 && arr[i - 1].addr != arr[i].addr)
+			break;
+	}
+	return NULL;
+}
+
+const struct elf_sym *elf_image__func_at(const struct elf_image *img, uint64_t addr)
+{
+	return sym_at(img->funcs, img->nfuncs, addr);
+}
+
+const struct elf_sym *elf_image__object_at(const struct elf_image *img, uint64_t addr)
+{
+	return sym_at(img->objects, img->nobjects, addr);
+}
+
+size_t elf_image__funcs_at(const struct elf_image *img, uint64_t addr, const struct elf_sym **first)
+{
+	ssize_t last = last_at_or_before(img->funcs, img->nfuncs, addr);
+	ssize_t i = last;
+
+	while (i >= 0 && img->funcs[i].addr == addr)
+		i--;
+	*first = &img->funcs[i + 1];
+	return (size_t)(last - i);
+}
+
+bool elf_sym_is_variant(const char *name, const char *base)
+{
+	static const char *const suffixes[] = { "cold", "part", "constprop", "isra", "lto_priv", "localalias" };
+	size_t blen = strlen(base);
+	const char *p;
+
+	if (strncmp(name, base, blen))
+		return false;
+	p = name + blen;
+	while (*p == '.') {
+		size_t i, n = 0;
+
+		p++;
+		for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
+			n = strlen(suffixes[i]);
+			if (!strncmp(p, suffixes[i], n))
+				break;
+		}
+		if (i == ARRAY_SIZE(suffixes))
+			return false;
+		p += n;
+		/* .part.N, .cold.N, ... : a numbered clone */
+		if (p[0] == '.' && p[1] >= '0' && p[1] <= '9') {
+			p++;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+	}
+	return *p == '\0';
+}
+
+int elf_image__file_offset(const struct elf_image *img, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < img->nload; i++) {
+		const GElf_Phdr *ph = &img->load[i];
+
+		if (vaddr >= ph->p_vaddr && vaddr < ph->p_vaddr + ph->p_filesz) {
+			*off = vaddr - ph->p_vaddr + ph->p_offset;
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+const uint8_t *elf_image__bytes(const struct elf_image *img, uint64_t vaddr, size_t len)
+{
+	uint64_t off, end;
+
+	if (elf_image__file_offset(img, vaddr, &off))
+		return NULL;
+	if (len && elf_image__file_offset(img, vaddr + len - 1, &end))
+		return NULL;
+	if (off + len > img->raw_size)
+		return NULL;
+	return img->raw + off;
+}
+
+static bool in_segment(const struct elf_image *img, uint64_t vaddr, GElf_Word flag)
+{
+	for (size_t i = 0; i < img->nload; i++) {
+		const GElf_Phdr *ph = &img->load[i];
+
+		if ((ph->p_flags & flag) && vaddr >= ph->p_vaddr && vaddr < ph->p_vaddr + ph->p_memsz)
+			return true;
+	}
+	return false;
+}
+
+bool elf_image__is_data(const struct elf_image *img, uint64_t vaddr)
+{
+	return in_segment(img, vaddr, PF_W);
+}
+
+bool elf_image__is_text(const struct elf_image *img, uint64_t vaddr)
+{
+	return in_segment(img, vaddr, PF_X);
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * hist.c: log2 histogram arithmetic. The kernel only ever adds; user space
+ * takes cumulative snapshots and subtracts, so no count is lost between a
+ * read and a reset.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "hist.h"
+
+unsigned hist_slot(uint64_t v)
+{
+	return v < 2 ? 0 : 63 - (unsigned)__builtin_clzll(v);
+}
+
+uint64_t hist_slot_lo(unsigned slot)
+{
+	return slot ? 1ULL << slot : 0;
+}
+
+uint64_t hist_slot_hi(unsigned slot)
+{
+	return slot >= 63 ? UINT64_MAX : 1ULL << (slot + 1);
+}
+
+void hist_init(struct hist *h, uint64_t scale)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = UINT64_MAX;
+	h->scale = scale ? scale : 1;
+}
+
+void hist_add(struct hist *h, uint64_t v)
+{
+	h->slots[hist_slot(v / h->scale)]++;
+	h->count++;
+	h->sum += v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
+static void set_extremes(uint64_t count, const struct ev_minmax *mm, uint64_t *min, uint64_t *max)
+{
+	if (!count || !mm || mm->min > mm->max) {
+		*min = UINT64_MAX;
+		*max = 0;
+		return;
+	}
+	*min = mm->min;
+	*max = mm->max;
+}
+
+void hist_delta(struct hist *h, const struct ev_hist *cur, const struct ev_hist *prev,
+		const struct ev_minmax *mm)
+{
+	hist_init(h, 1);
+	for (unsigned i = 0; i < EV_SLOTS; i++) {
+		h->slots[i] = cur->slots[i] - (prev ? prev->slots[i] : 0);
+		h->count += h->slots[i];
+	}
+	h->sum = cur->sum - (prev ? prev->sum : 0);
+	set_extremes(h->count, mm, &h->min, &h->max);
+}
+
+void lat_delta(struct lat_hist *h, const struct ev_lat_hist *cur, const struct ev_lat_hist *prev,
+	       const struct ev_minmax *mm)
+{
+	memset(h, 0, sizeof(*h));
+	for (unsigned u = 0; u < EV_NUNITS; u++)
+		for (unsigned i = 0; i < EV_SLOTS; i++)
+			h->slots[u][i] = cur->slots[u][i] - (prev ? prev->slots[u][i] : 0);
+	for (unsigned i = 0; i < EV_SLOTS; i++)
+		h->count += h->slots[EV_NSEC][i];
+	h->sum_ns = cur->sum_ns - (prev ? prev->sum_ns : 0);
+	set_extremes(h->count, mm, &h->min_ns, &h->max_ns);
+}
+
+void lat_merge(struct lat_hist *dst, const struct lat_hist *a, const struct lat_hist *b)
+{
+	struct lat_hist r;
+
+	for (unsigned u = 0; u < EV_NUNITS; u++)
+		for (unsigned i = 0; i < EV_SLOTS; i++)
+			r.slots[u][i] = a->slots[u][i] + b->slots[u][i];
+	r.count = a->count + b->count;
+	r.sum_ns = a->sum_ns + b->sum_ns;
+	r.min_ns = a->min_ns < b->min_ns ? a->min_ns : b->min_ns;
+	r.max_ns = a->max_ns > b->max_ns ? a->max_ns : b->max_ns;
+	*dst = r;
+}
+
+void lat_view(const struct lat_hist *l, int unit, struct hist *out)
+{
+	hist_init(out, unit_scale(unit));
+	memcpy(out->slots, l->slots[unit], sizeof(out->slots));
+	out->count = l->count;
+	out->sum = l->sum_ns;
+	out->min = l->min_ns;
+	out->max = l->max_ns;
+}
+
+bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi)
+{
+	int first = -1, last = -1;
+
+	for (int i = 0; i < EV_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+	}
+	if (first < 0)
+		return false;
+	*lo = (unsigned)first;
+	*hi = (unsigned)last;
+	return true;
+}
+
+static const char *const unit_names[EV_NUNITS] = { "ns", "us", "ms" };
+static const char *const unit_labels[EV_NUNITS] = { "nsecs", "usecs", "msecs" };
+static const uint64_t unit_scales[EV_NUNITS] = { 1, 1000, 1000000 };
+
+const char *unit_name(int unit)
+{
+	return unit_names[unit];
+}
+
+const char *unit_label(int unit)
+{
+	return unit_labels[unit];
+}
+
+uint64_t unit_scale(int unit)
+{
+	return unit_scales[unit];
+}
+
+int unit_parse(const char *s)
+{
+	for (int i = 0; i < EV_NUNITS; i++)
+		if (!strcmp(s, unit_names[i]))
+			return i;
+	return -1;
+}

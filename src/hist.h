@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * hist.h: log2 histograms as user space holds them. Slot 0 counts values
+ * in [0, 2), slot i values in [2^i, 2^(i+1)): each bucket covers twice the
+ * previous one's range, as in the kernel side and bcc's funclatency.
+ */
+#ifndef REDPROF_HIST_H
+#define REDPROF_HIST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "evict.h"
+
+struct hist {
+	uint64_t slots[EV_SLOTS];
+	uint64_t count;		/* sum of slots */
+	uint64_t sum;		/* in base units (ns, bytes, keys) */
+	uint64_t min, max;	/* base units; meaningful when count > 0 */
+	uint64_t scale;		/* base units per bucket unit: 1, 1000 (us), 1000000 (ms) */
+};
+
+/* Latency of one phase: buckets in every unit, sum and extremes in ns. */
+struct lat_hist {
+	uint64_t slots[EV_NUNITS][EV_SLOTS];
+	uint64_t count, sum_ns, min_ns, max_ns;
+};
+
+unsigned hist_slot(uint64_t v);
+/* Inclusive low and exclusive high bound of SLOT; the top slot's high saturates. */
+uint64_t hist_slot_lo(unsigned slot);
+uint64_t hist_slot_hi(unsigned slot);
+
+/* Empty histogram with SCALE base units per bucket unit. */
+void hist_init(struct hist *h, uint64_t scale);
+/* Adds one value in base units (tests and derived histograms). */
+void hist_add(struct hist *h, uint64_t v);
+
+/*
+ * Counts of CUR minus PREV (cumulative kernel snapshots), with this
+ * period's extremes MM (min ~0 when nothing was recorded).
+ */
+void hist_delta(struct hist *h, const struct ev_hist *cur, const struct ev_hist *prev,
+		const struct ev_minmax *mm);
+void lat_delta(struct lat_hist *h, const struct ev_lat_hist *cur, const struct ev_lat_hist *prev,
+	       const struct ev_minmax *mm);
+
+/* A + B into DST (counts, sums and extremes). */
+void lat_merge(struct lat_hist *dst, const struct lat_hist *a, const struct lat_hist *b);
+
+/* The histogram of L in UNIT (enum ev_unit). */
+void lat_view(const struct lat_hist *l, int unit, struct hist *out);
+
+/* Index of the lowest and highest non-empty slots; false when empty. */
+bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi);
+
+/* Unit names: "ns"/"us"/"ms" and funclatency's column labels "nsecs"/"usecs"/"msecs". */
+const char *unit_name(int unit);
+const char *unit_label(int unit);
+uint64_t unit_scale(int unit);
+int unit_parse(const char *s);	/* -1 when unknown */
+
+#endif /* REDPROF_HIST_H */

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * main.c: redprof's entry point: `redprof -p PID` profiles a Redis
+ * server; `redprof offsets ...` manages per-build offset files.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "disasm.h"
+#include "profile.h"
+#include "session.h"
+
+static int profile_main(int argc, char **argv)
+{
+	struct session_opts so = { 0 };
+	struct session_error se;
+	struct session *s;
+	struct env env;
+	int rc;
+
+	cli_parse(argc, argv, &env);
+	cli_libbpf_logging(env.verbose);
+	so.pid = env.pid;
+	so.offsets_file = env.offsets_file;
+	so.offsets_dir = env.offsets_dir;
+	so.verbose = env.verbose;
+	if (session__open(&so, &s, &se))
+		return cli_session_error(&se, env.pid);
+	for (size_t i = 0; i < s->nnotes; i++)
+		fprintf(stderr, "redprof: %s\n", s->notes[i]);
+	rc = profile_lines(s, &env);
+	session__close(s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (disasm_init()) {
+		fprintf(stderr, "redprof: cannot initialise the capstone disassembler\n");
+		return EXIT_RUNTIME;
+	}
+	rc = profile_main(argc, argv);
+	disasm_fini();
+	return rc;
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * measures.c: names, make-up and availability of each measure.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "measures.h"
+
+static const char *const names[M_NMEASURES] = {
+	[M_EVICT_LATENCY] = "evict_latency",
+	[M_EVICT_LATENCY_ACTIVE] = "evict_latency_active",
+	[M_EVICT_LATENCY_NOOP] = "evict_latency_noop",
+	[M_MEM_REPORTED] = "mem_reported",
+	[M_OVERHEAD] = "overhead",
+	[M_MEM_USED] = "mem_used",
+	[M_MEM_TOFREE] = "mem_tofree",
+	[M_KEYS_PER_EVICT] = "keys_per_evict",
+	[M_EVICTING_CALLS] = "evicting_calls",
+	[M_KEYS_EVICTED] = "keys_evicted",
+};
+
+const char *measure_name(enum measure m)
+{
+	return names[m];
+}
+
+const char *measure_title(const struct session *s, enum measure m)
+{
+	static char buf[128];
+	const char *fn = target__evict_name(s->t);
+
+	switch (m) {
+	case M_EVICT_LATENCY: snprintf(buf, sizeof(buf), "%s latency", fn); break;
+	case M_EVICT_LATENCY_ACTIVE: snprintf(buf, sizeof(buf), "%s latency, calls that evicted", fn); break;
+	case M_EVICT_LATENCY_NOOP: snprintf(buf, sizeof(buf), "%s latency, calls that did not evict", fn); break;
+	case M_KEYS_PER_EVICT: snprintf(buf, sizeof(buf), "keys evicted per evicting call"); break;
+	default: snprintf(buf, sizeof(buf), "%s", names[m]); break;
+	}
+	return buf;
+}
+
+bool measure_is_latency(enum measure m)
+{
+	return m <= M_EVICT_LATENCY_NOOP;
+}
+
+const char *measure_label(enum measure m, int unit)
+{
+	if (measure_is_latency(m))
+		return unit_label(unit);
+	return m == M_KEYS_PER_EVICT ? "keys" : "bytes";
+}
+
+static int var_of(enum measure m)
+{
+	return (int)(m - M_MEM_REPORTED) + EV_MEM_REPORTED;
+}
+
+const char *measure_unavailable(const struct session *s, const struct sample *smp, enum measure m)
+{
+	const char *no_calls = session__why_no_evictions(s, smp);
+	const struct probe_plan *p = &s->plan;
+
+	switch (m) {
+	case M_EVICT_LATENCY:
+		return no_calls;
+	case M_EVICT_LATENCY_ACTIVE:
+	case M_EVICT_LATENCY_NOOP:
+		return p->slowpath ? no_calls : p->why_no_values;
+	case M_KEYS_PER_EVICT:
+		return p->keys ? no_calls : p->why_no_values;
+	/* Counters are zero, not unavailable, when Redis does not evict. */
+	case M_EVICTING_CALLS:
+		return p->slowpath ? NULL : p->why_no_values;
+	case M_KEYS_EVICTED:
+		return p->keys ? NULL : p->why_no_values;
+	case M_MEM_REPORTED:
+	case M_OVERHEAD:
+	case M_MEM_USED:
+	case M_MEM_TOFREE:
+		if (!(p->var_mask & (1U << var_of(m))))
+			return p->why_no_values;
+		return no_calls;
+	default:
+		return NULL;
+	}
+}
+
+void measure_hist(const struct sample *smp, enum measure m, int unit, struct hist *out)
+{
+	switch (m) {
+	case M_EVICT_LATENCY: lat_view(&smp->lat_all, unit, out); break;
+	case M_EVICT_LATENCY_ACTIVE: lat_view(&smp->lat[EV_ACTIVE], unit, out); break;
+	case M_EVICT_LATENCY_NOOP: lat_view(&smp->lat[EV_NOOP], unit, out); break;
+	case M_KEYS_PER_EVICT: *out = smp->keys_per_evict; break;
+	default: *out = smp->var[var_of(m)]; break;
+	}
+}

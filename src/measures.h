@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * measures.h: the named measures redprof reports, what each is made of,
+ * and why one is unavailable for a target. Text, JSON and the UI all ask
+ * here, so they agree on names and on every "not available because".
+ */
+#ifndef REDPROF_MEASURES_H
+#define REDPROF_MEASURES_H
+
+#include "sample.h"
+#include "session.h"
+
+enum measure {
+	M_EVICT_LATENCY,	/* all eviction calls */
+	M_EVICT_LATENCY_ACTIVE,	/* calls that reached the eviction path */
+	M_EVICT_LATENCY_NOOP,	/* calls that returned without evicting */
+	M_MEM_REPORTED,
+	M_OVERHEAD,
+	M_MEM_USED,
+	M_MEM_TOFREE,
+	M_KEYS_PER_EVICT,
+	M_NHISTS,		/* the ones above are histograms */
+	M_EVICTING_CALLS = M_NHISTS,
+	M_KEYS_EVICTED,
+	M_NMEASURES
+};
+
+/* The JSON name ("evict_latency", "mem_tofree", ...). */
+const char *measure_name(enum measure m);
+/* A short title for people ("performEvictions latency, evicting calls"). */
+const char *measure_title(const struct session *s, enum measure m);
+/* Whether M is a latency (unit: time) rather than bytes or keys. */
+bool measure_is_latency(enum measure m);
+/* The bucket label: funclatency's nsecs/usecs/msecs, "bytes" or "keys". */
+const char *measure_label(enum measure m, int unit);
+
+/* NULL when S can give M in SMP; else why not, in words. */
+const char *measure_unavailable(const struct session *s, const struct sample *smp, enum measure m);
+
+/* The histogram M of SMP; latency bucketed in UNIT. */
+void measure_hist(const struct sample *smp, enum measure m, int unit, struct hist *out);
+
+#endif /* REDPROF_MEASURES_H */

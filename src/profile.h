@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * profile.h: running a session until it should stop (Ctrl-C, SIGTERM,
+ * --duration, the target exiting), with text or JSON Lines output.
+ */
+#ifndef REDPROF_PROFILE_H
+#define REDPROF_PROFILE_H
+
+#include "cli.h"
+#include "session.h"
+
+/* Why a capture ended. */
+enum stop_reason { STOP_NONE, STOP_SIGNAL, STOP_DURATION, STOP_TARGET_EXIT, STOP_OUTPUT, STOP_QUIT };
+
+/*
+ * The event sources of a capture: interval/duration deadlines, the stop
+ * signals and the target's exit, multiplexed with poll() so that the UI
+ * can add its terminal.
+ */
+struct clock_loop {
+	int timerfd, sigfd, pidfd;
+	uint64_t interval_ns, end_ns;	/* end_ns 0: no duration */
+	uint64_t next_ns;		/* next interval end */
+};
+
+int loop_open(struct clock_loop *l, const struct session *s, const struct env *env);
+void loop_close(struct clock_loop *l);
+/*
+ * Waits for the next event; EXTRA_FD (-1 for none) is watched too.
+ * Returns STOP_NONE with *tick set when an interval ended, *extra set when
+ * EXTRA_FD is readable, or the reason to stop.
+ */
+enum stop_reason loop_wait(struct clock_loop *l, const struct session *s, int extra_fd, bool *tick,
+			   bool *extra);
+
+/* The text/JSON capture; returns an exit code. */
+int profile_lines(struct session *s, const struct env *env);
+
+#endif /* REDPROF_PROFILE_H */

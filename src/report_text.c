@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * report_text.c: the text output, in the layout of bcc's funclatency so
+ * that people who know it read it at once.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "measures.h"
+#include "report.h"
+
+void format_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char suffix[] = "KMGTPE";
+	int i = -1;
+
+	while (v && v % 1024 == 0 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v, suffix[i]);
+}
+
+static void stars(FILE *f, uint64_t val, uint64_t max, int width)
+{
+	int n = max ? (int)((double)val * width / (double)max) : 0;
+	bool more = n > width;
+
+	if (more)
+		n = width;
+	for (int i = 0; i < width; i++)
+		fputc(i < n ? '*' : ' ', f);
+	if (more)
+		fputc('+', f);
+}
+
+void text_hist(FILE *f, const struct hist *h, const char *label, bool bytes, int width)
+{
+	uint64_t max = 0;
+	unsigned lo, hi;
+
+	if (!hist_range(h, &lo, &hi))
+		return;
+	for (unsigned i = lo; i <= hi; i++)
+		if (h->slots[i] > max)
+			max = h->slots[i];
+	fprintf(f, "%*s%-*s : count    distribution\n", 5, "", 19, label);
+	for (unsigned i = lo; i <= hi; i++) {
+		char a[24], b[24];
+
+		if (bytes) {
+			/* Byte rows name the bucket's bounds; the upper one belongs to the next row. */
+			format_bytes(hist_slot_lo(i), a, sizeof(a));
+			format_bytes(hist_slot_hi(i), b, sizeof(b));
+		} else {
+			snprintf(a, sizeof(a), "%" PRIu64, hist_slot_lo(i));
+			snprintf(b, sizeof(b), "%" PRIu64, hist_slot_hi(i) - 1);
+		}
+		fprintf(f, "%10s -> %-10s : %-8" PRIu64 " |", a, b, h->slots[i]);
+		stars(f, h->slots[i], max, width);
+		fputs("|\n", f);
+	}
+}
+
+static void hist_block(FILE *f, const struct session *s, const struct sample *smp, enum measure m,
+		       int unit)
+{
+	const char *why = measure_unavailable(s, smp, m);
+	struct hist h;
+
+	if (why)
+		return;
+	measure_hist(smp, m, unit, &h);
+	if (!h.count)
+		return;
+	fprintf(f, "\n%s\n", measure_title(s, m));
+	text_hist(f, &h, measure_label(m, unit), !measure_is_latency(m) && m != M_KEYS_PER_EVICT, 40);
+	if (measure_is_latency(m)) {
+		fprintf(f, "avg = %" PRIu64 " %s, total: %" PRIu64 " %s, count: %" PRIu64 "\n",
+			h.sum / h.count / h.scale, unit_label(unit), h.sum / h.scale, unit_label(unit), h.count);
+	} else {
+		fprintf(f, "avg = %" PRIu64 " %s, min: %" PRIu64 ", max: %" PRIu64 ", count: %" PRIu64 "\n",
+			h.sum / h.count, measure_label(m, unit), h.min, h.max, h.count);
+	}
+}
+
+static double per_sec(uint64_t n, uint64_t ns)
+{
+	return ns ? (double)n * 1e9 / (double)ns : 0;
+}
+
+void text_sample(FILE *f, const struct session *s, const struct sample *smp, int unit, bool is_total)
+{
+	static const char *const modern[] = { "EVICT_OK", "EVICT_RUNNING", "EVICT_FAIL" };
+	const char *why;
+	char when[16];
+	time_t sec = (time_t)(smp->end_real_ns / 1000000000ULL);
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (is_total)
+		fprintf(f, "\n== total over %.1f s ==\n", (double)smp->ns / 1e9);
+	else
+		fprintf(f, "\n%s\n", when);
+	fprintf(f, "commands: %.0f/s   %s calls: %.0f/s", per_sec(smp->commands, smp->ns),
+		target__evict_name(s->t), per_sec(smp->calls, smp->ns));
+	if (!measure_unavailable(s, smp, M_EVICTING_CALLS))
+		fprintf(f, "   evicting calls: %.0f/s", per_sec(smp->evicting_calls, smp->ns));
+	if (!measure_unavailable(s, smp, M_KEYS_EVICTED))
+		fprintf(f, "   keys evicted: %.0f/s", per_sec(smp->keys_evicted, smp->ns));
+	fprintf(f, "   time in eviction: %.1f%%\n", 100 * sample_evict_share(smp));
+	if (smp->calls) {
+		fputs("returns:", f);
+		if (s->t->legacy)
+			fprintf(f, " C_OK %" PRIu64 "  C_ERR %" PRIu64, smp->returns[EV_RET_0],
+				smp->returns[EV_RET_MINUS1]);
+		else
+			for (int i = 0; i < 3; i++)
+				fprintf(f, " %s %" PRIu64, modern[i], smp->returns[i]);
+		fputc('\n', f);
+	}
+	why = session__why_no_evictions(s, smp);
+	if (why)
+		fprintf(f, "%s\n", why);
+	for (enum measure m = 0; m < M_NHISTS; m++)
+		hist_block(f, s, smp, m, unit);
+	fflush(f);
+}

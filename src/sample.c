@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * sample.c: turning two cumulative kernel snapshots into one interval.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "sample.h"
+
+void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev_totals *prev,
+		  const struct ev_extrema *mm)
+{
+	static const struct ev_totals zero;
+
+	if (!prev)
+		prev = &zero;
+	memset(s, 0, sizeof(*s));
+	s->maxmemory = s->used_memory = -1;
+	s->calls = cur->calls - prev->calls;
+	s->commands = cur->commands - prev->commands;
+	s->evicting_calls = cur->evicting_calls - prev->evicting_calls;
+	s->keys_evicted = cur->keys_evicted - prev->keys_evicted;
+	s->dropped = cur->dropped - prev->dropped;
+	s->orphan_returns = cur->orphan_returns - prev->orphan_returns;
+	s->read_errors = cur->read_errors - prev->read_errors;
+	for (int i = 0; i < EV_NRETS; i++)
+		s->returns[i] = cur->returns[i] - prev->returns[i];
+	for (int i = 0; i < EV_MAX_SITES; i++)
+		s->hits[i] = cur->hits[i] - prev->hits[i];
+	for (int i = 0; i < EV_NPHASES; i++)
+		lat_delta(&s->lat[i], &cur->lat[i], &prev->lat[i], &mm->lat[i]);
+	lat_merge(&s->lat_all, &s->lat[EV_NOOP], &s->lat[EV_ACTIVE]);
+	for (int i = 0; i < EV_NVARS; i++)
+		hist_delta(&s->var[i], &cur->var[i], &prev->var[i], &mm->var[i]);
+	hist_delta(&s->keys_per_evict, &cur->keys_per_evict, &prev->keys_per_evict, &mm->keys_per_evict);
+}
+
+double sample_evict_share(const struct sample *s)
+{
+	double share;
+
+	if (!s->ns)
+		return 0;
+	share = (double)s->lat_all.sum_ns / (double)s->ns;
+	/* A call that began in the previous interval is counted whole in this one. */
+	return share > 1 ? 1 : share;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sample.h: the measures of one interval, or of a whole capture, as every
+ * output (text, JSON, the UI) renders them.
+ */
+#ifndef REDPROF_SAMPLE_H
+#define REDPROF_SAMPLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+struct sample {
+	uint64_t end_real_ns;		/* CLOCK_REALTIME at the end */
+	uint64_t ns;			/* length, monotonic */
+	uint64_t calls;			/* performEvictions entries */
+	uint64_t commands;
+	uint64_t evicting_calls;	/* calls that reached the eviction path */
+	uint64_t keys_evicted;
+	uint64_t returns[EV_NRETS];
+	struct lat_hist lat[EV_NPHASES];	/* noop / active */
+	struct lat_hist lat_all;		/* both */
+	struct hist var[EV_NVARS];		/* bytes */
+	struct hist keys_per_evict;
+	uint64_t hits[EV_MAX_SITES];	/* probe hits by plan site */
+	uint64_t dropped, orphan_returns, read_errors;
+	int64_t maxmemory;		/* at the end, -1 when unknown */
+	int64_t used_memory;		/* at the end, -1 when unknown */
+};
+
+/*
+ * CUR minus PREV (cumulative kernel snapshots; PREV NULL for "since
+ * load"), with extremes MM of the same period.
+ */
+void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev_totals *prev,
+		  const struct ev_extrema *mm);
+
+/* Fraction of the sample's wall time spent inside the eviction function. */
+double sample_evict_share(const struct sample *s);
+
+#endif /* REDPROF_SAMPLE_H */

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * session.c: opening a target, planning and attaching the probes, and
+ * cutting intervals from the kernel's cumulative counters.
+ *
+ * Counts are never cleared: each interval is the difference of two
+ * snapshots, so events that land while user space reads are counted in the
+ * next interval instead of being lost.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "util.h"
+
+static void note(struct session *s, const char *msg)
+{
+	if (s->nnotes < SESSION_MAX_NOTES)
+		s->notes[s->nnotes++] = xstrdup(msg);
+}
+
+static int read_u64(const struct session *s, const struct plan_global *g, uint64_t *v)
+{
+	if (!g->known)
+		return -ENOENT;
+	return target__read(s->t, g->addr, v, sizeof(*v));
+}
+
+/* Commands come from server.stat_numcommands when it can be read, else from a probe. */
+static int plan_commands(struct session *s)
+{
+	uint64_t v;
+
+	if (!read_u64(s, &s->plan.numcommands, &v)) {
+		s->commands_from_memory = true;
+		return 0;
+	}
+	return plan_add_commands(&s->plan, s->t);
+}
+
+static void snapshot(struct session *s, struct ev_totals *dst, uint64_t *cmds)
+{
+	uint64_t v;
+
+	memcpy(dst, probes__totals(s->probes), sizeof(*dst));
+	if (s->commands_from_memory && !read_u64(s, &s->plan.numcommands, &v))
+		*cmds = v;
+}
+
+int session__open(const struct session_opts *o, struct session **out, struct session_error *e)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+	enum probes_stage pstage;
+	size_t failed = 0;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	s->pidfd = -1;
+	e->stage = STAGE_TARGET;
+	err = target__open(o->pid, &s->t, &e->problem);
+	if (err)
+		goto fail;
+
+	e->stage = STAGE_KERNEL;
+	err = probes_check_kernel();
+	if (err)
+		goto fail;
+
+	e->stage = STAGE_PLAN;
+	err = plan_add_eviction(&s->plan, s->t);
+	if (!err)
+		err = plan_commands(s);
+	if (err)
+		goto fail;
+	if (!s->plan.values)
+		note(s, "no offset file for this build: showing what needs only symbols "
+			"(eviction latency, calls, commands)");
+
+	err = probes__open(s->t, &s->plan, &s->probes, &pstage, &failed);
+	if (err) {
+		e->stage = pstage == PROBES_ATTACH ? STAGE_ATTACH : STAGE_LOAD;
+		if (pstage == PROBES_ATTACH)
+			snprintf(e->site, sizeof(e->site), "%s", s->plan.site[failed].name);
+		goto fail;
+	}
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->t->pid, 0);
+	s->start_ns = s->prev_ns = s->base_ns = now_mono_ns();
+	snapshot(s, &s->prev, &s->prev_cmds);
+	s->base = s->prev;
+	s->base_cmds = s->prev_cmds;
+	*out = s;
+	return 0;
+fail:
+	e->err = err;
+	session__close(s);
+	return err;
+}
+
+void session__close(struct session *s)
+{
+	if (!s)
+		return;
+	probes__destroy(s->probes);
+	target__close(s->t);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	for (size_t i = 0; i < s->nnotes; i++)
+		free(s->notes[i]);
+	free(s);
+}
+
+static void read_memory_gauges(struct session *s, struct sample *out)
+{
+	uint64_t v;
+
+	if (!read_u64(s, &s->plan.maxmemory, &v))
+		out->maxmemory = (int64_t)v;
+	if (!read_u64(s, &s->plan.used_memory, &v))
+		out->used_memory = (int64_t)v;
+}
+
+void session__interval(struct session *s, struct sample *out)
+{
+	struct ev_extrema mm;
+	struct ev_totals cur;
+	uint64_t cmds = s->prev_cmds, now;
+	unsigned slot;
+
+	now = now_mono_ns();
+	snapshot(s, &cur, &cmds);
+	slot = probes__flip_epoch(s->probes);
+	mm = probes__extrema(s->probes)[slot];
+	probes__reset_extrema(s->probes, slot);
+
+	sample_delta(out, &cur, &s->prev, &mm);
+	out->ns = now - s->prev_ns;
+	out->end_real_ns = now_real_ns();
+	if (s->commands_from_memory)
+		out->commands = cmds - s->prev_cmds;
+	read_memory_gauges(s, out);
+
+	s->prev = cur;
+	s->prev_cmds = cmds;
+	s->prev_ns = now;
+}
+
+void session__total(struct session *s, struct sample *out)
+{
+	sample_delta(out, &s->prev, &s->base, &probes__extrema(s->probes)[EV_EPOCH_ALL]);
+	out->ns = s->prev_ns - s->base_ns;
+	out->end_real_ns = now_real_ns();
+	if (s->commands_from_memory)
+		out->commands = s->prev_cmds - s->base_cmds;
+	read_memory_gauges(s, out);
+}
+
+void session__reset(struct session *s)
+{
+	s->base = s->prev;
+	s->base_cmds = s->prev_cmds;
+	s->base_ns = s->prev_ns;
+	probes__reset_extrema(s->probes, EV_EPOCH_ALL);
+}
+
+const char *session__why_no_evictions(const struct session *s, const struct sample *smp)
+{
+	if (smp->calls || !smp->commands)
+		return NULL;
+	if (smp->maxmemory > 0)
+		return s->t->legacy ? "freeMemoryIfNeeded was not called although maxmemory is set"
+				    : "performEvictions was not called although maxmemory is set";
+	if (smp->maxmemory == 0)
+		return "maxmemory is 0: Redis does not evict";
+	return "no eviction calls while commands ran: maxmemory is 0, so Redis does not evict";
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * session.h: one profiling session of one Redis process: the target, the
+ * probe plan, the loaded probes, and the snapshots intervals are cut from.
+ * Outputs (text, JSON, the UI) drive it; it owns everything it opens.
+ */
+#ifndef REDPROF_SESSION_H
+#define REDPROF_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe_plan.h"
+#include "probes.h"
+#include "sample.h"
+#include "target.h"
+
+struct session_opts {
+	int pid;
+	const char *offsets_file;	/* --offsets */
+	const char *offsets_dir;	/* --offsets-dir, else the installed directory */
+	int verbose;
+};
+
+/* What went wrong in session__open, for the command line to word. */
+enum session_stage {
+	STAGE_TARGET,		/* err from target__open, with problem */
+	STAGE_KERNEL,		/* no uprobe PMU */
+	STAGE_PLAN,		/* no site could be resolved */
+	STAGE_OFFSETS,		/* the offset file given was refused */
+	STAGE_LOAD,		/* the kernel refused the BPF programs */
+	STAGE_ATTACH,		/* a site could not be attached */
+};
+
+struct session_error {
+	enum session_stage stage;
+	int err;
+	enum target_problem problem;
+	char site[96];		/* the site that failed to attach */
+	char detail[512];	/* e.g. the offset file's FILE:LINE: message */
+};
+
+#define SESSION_MAX_NOTES 8
+
+struct session {
+	struct target *t;
+	struct probe_plan plan;
+	struct probes *probes;
+	int pidfd;			/* readable when the target exits */
+	bool commands_from_memory;	/* server.stat_numcommands, not a probe */
+	char offsets_source[512];	/* where the offset file came from, "" when none */
+	char strategy[16];		/* "dwarf", "disasm", "" */
+	char *notes[SESSION_MAX_NOTES];	/* for people: what is missing and why */
+	size_t nnotes;
+	uint64_t start_ns, prev_ns, base_ns;
+	struct ev_totals prev, base;	/* snapshots: last interval's end, capture start */
+	uint64_t prev_cmds, base_cmds;	/* server.stat_numcommands */
+};
+
+int session__open(const struct session_opts *o, struct session **out, struct session_error *e);
+void session__close(struct session *s);
+
+/* Ends the current interval and returns its measures. */
+void session__interval(struct session *s, struct sample *out);
+/* The whole capture (or since the last reset) up to the last interval's end. */
+void session__total(struct session *s, struct sample *out);
+/* Starts the cumulative view afresh. */
+void session__reset(struct session *s);
+
+/* Why SMP has no eviction calls although commands ran; NULL when it has some. */
+const char *session__why_no_evictions(const struct session *s, const struct sample *smp);
+
+#endif /* REDPROF_SESSION_H */

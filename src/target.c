@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * target.c: recognising a Redis or Valkey server and finding its load bias.
+ *
+ * A server is recognised by its symbols, not its file name (Debian's
+ * redis-server is a link to redis-check-rdb): processCommand, the `server`
+ * global, and the eviction function (performEvictions since 6.2,
+ * freeMemoryIfNeeded before). Redis links with -rdynamic, so these are in
+ * .dynsym even when the binary is stripped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "disasm.h"
+#include "target.h"
+#include "util.h"
+
+static enum target_problem sym_problem(int err)
+{
+	return err == -ENOTUNIQ ? TARGET_AMBIGUOUS : TARGET_NOT_REDIS;
+}
+
+/* REDIS_VERSION_NUM (0x00MMmmpp) as returned by the module API. */
+static void read_version(struct target *t)
+{
+	static const char *const getters[] = { "RM_GetServerVersion", "VM_GetServerVersion" };
+	struct elf_sym sym;
+	uint64_t v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(getters); i++) {
+		if (elf_image__func(t->img, getters[i], &sym))
+			continue;
+		if (i == 1)
+			t->flavor = "valkey";
+		if (!disasm_mov_eax_imm(t->img, sym.addr, &v) && v && v < 0x01000000) {
+			snprintf(t->version, sizeof(t->version), "%u.%u.%u", (unsigned)(v >> 16) & 0xff,
+				 (unsigned)(v >> 8) & 0xff, (unsigned)v & 0xff);
+			return;
+		}
+	}
+}
+
+/* Checks the symbols that make an executable a Redis server we can profile. */
+static int recognise(struct target *t, enum target_problem *problem)
+{
+	struct elf_sym server;
+	int err;
+
+	t->flavor = "redis";
+	err = elf_image__func(t->img, "processCommand", &t->command);
+	if (!err)
+		err = elf_image__object(t->img, "server", &server);
+	if (err) {
+		*problem = sym_problem(err);
+		return -ENOEXEC;
+	}
+	err = elf_image__func(t->img, "performEvictions", &t->evict);
+	if (err == -ENOENT) {
+		err = elf_image__func(t->img, "freeMemoryIfNeeded", &t->evict);
+		t->legacy = !err;
+	}
+	if (err) {
+		*problem = err == -ENOTUNIQ ? TARGET_AMBIGUOUS : TARGET_NO_EVICT;
+		return -ENOEXEC;
+	}
+	read_version(t);
+	return 0;
+}
+
+static int open_image(struct target *t, const char *path, enum target_problem *problem)
+{
+	int err = elf_image__open(path, &t->img);
+
+	if (err == -ENOEXEC)
+		*problem = TARGET_NOT_ELF;
+	if (err)
+		return err;
+	return recognise(t, problem);
+}
+
+/*
+ * The bias from /proc/PID/maps: a mapping of the executable at START from
+ * file offset OFF holds link-time address p_vaddr + (OFF - p_offset).
+ */
+static int find_bias(struct target *t)
+{
+	char path[64], line[PATH_MAX + 128];
+	FILE *f;
+	int err = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off;
+		char perms[8];
+		int pos = 0;
+		char *name, *nl;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pos) < 4 || !pos)
+			continue;
+		name = line + pos;
+		nl = strchr(name, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strcmp(name, t->exe))
+			continue;
+		for (size_t i = 0; i < t->img->nload; i++) {
+			const GElf_Phdr *ph = &t->img->load[i];
+			uint64_t pstart = ph->p_offset & ~(uint64_t)(ph->p_align ? ph->p_align - 1 : 0);
+
+			if (off >= pstart && off < ph->p_offset + ph->p_filesz) {
+				t->bias = start - (ph->p_vaddr + off - ph->p_offset);
+				t->bias_known = true;
+				err = 0;
+				goto out;
+			}
+		}
+	}
+out:
+	fclose(f);
+	return err;
+}
+
+int target__open(pid_t pid, struct target **out, enum target_problem *problem)
+{
+	struct target *t = xcalloc(1, sizeof(*t));
+	ssize_t n;
+	int err;
+
+	*problem = TARGET_OK;
+	t->pid = pid;
+	snprintf(t->proc_exe, sizeof(t->proc_exe), "/proc/%d/exe", (int)pid);
+	snprintf(t->root, sizeof(t->root), "/proc/%d/root", (int)pid);
+	if (pid <= 0 || (kill(pid, 0) && errno == ESRCH)) {
+		err = -ESRCH;
+		goto fail;
+	}
+	n = readlink(t->proc_exe, t->exe, sizeof(t->exe) - 1);
+	if (n < 0) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+		goto fail;
+	}
+	t->exe[n] = '\0';
+	err = open_image(t, t->proc_exe, problem);
+	if (err)
+		goto fail;
+	/* A target without a readable map still gets latency; memory reads need the bias. */
+	find_bias(t);
+	*out = t;
+	return 0;
+fail:
+	target__close(t);
+	return err;
+}
+
+int target__open_binary(const char *path, struct target **out, enum target_problem *problem)
+{
+	struct target *t = xcalloc(1, sizeof(*t));
+	int err;
+
+	*problem = TARGET_OK;
+	snprintf(t->exe, sizeof(t->exe), "%s", path);
+	snprintf(t->proc_exe, sizeof(t->proc_exe), "%.63s", path);
+	err = open_image(t, path, problem);
+	if (err) {
+		target__close(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+void target__close(struct target *t)
+{
+	if (!t)
+		return;
+	elf_image__close(t->img);
+	free(t);
+}
+
+bool target__alive(const struct target *t)
+{
+	return !kill(t->pid, 0) || errno != ESRCH;
+}
+
+int target__read(const struct target *t, uint64_t vaddr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)(vaddr + t->bias), .iov_len = len };
+	ssize_t n;
+
+	if (!t->bias_known || !t->pid)
+		return -ENOENT;
+	n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+const char *target__evict_name(const struct target *t)
+{
+	return t->legacy ? "freeMemoryIfNeeded" : "performEvictions";
+}

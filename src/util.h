@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * util.h: allocation that never returns NULL, and small helpers shared by
+ * every module. Out of memory is fatal: the registered hook restores the
+ * terminal (when the UI owns it) before the message and abort().
+ */
+#ifndef REDPROF_UTIL_H
+#define REDPROF_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Called once before aborting on a fatal error (e.g. to leave curses mode). */
+void util_set_fatal_hook(void (*hook)(void));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Lower-case hex of LEN bytes into OUT (2 * LEN + 1 bytes). */
+void hex_encode(const void *bytes, size_t len, char *out);
+
+/* Parses a decimal or 0x-hex unsigned 64-bit number filling all of S. */
+int parse_u64(const char *s, uint64_t *out);
+/* Parses a decimal signed 64-bit number filling all of S. */
+int parse_s64(const char *s, int64_t *out);
+/* Parses seconds: a positive decimal such as 1, 0.5 or 2.25 filling all of S. */
+int parse_seconds(const char *s, double *out);
+
+/* CLOCK_MONOTONIC / CLOCK_REALTIME in nanoseconds. */
+uint64_t now_mono_ns(void);
+uint64_t now_real_ns(void);
+
+/* "2026-11-23T10:00:01.250Z" from a CLOCK_REALTIME ns value; BUF >= 32 bytes. */
+void format_iso8601(uint64_t real_ns, char *buf, size_t len);
+
+/* Writes LEN bytes to PATH atomically: a temporary file, fsync, rename. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+
+#endif /* REDPROF_UTIL_H */
