@@ -152,22 +152,6 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Whether this process may load BPF: CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON. */
-static bool bpf_privileged(void)
-{
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
-}
-
 static int privilege_error(const char *what)
 {
 	say("%s: permission denied. Run as root, or grant CAP_BPF, CAP_PERFMON, "
@@ -218,6 +202,8 @@ int cli_session_error(const struct session_error *e, int pid)
 	switch (e->stage) {
 	case STAGE_TARGET:
 		return target_error(e, pid);
+	case STAGE_PRIVILEGE:
+		return privilege_error("loading BPF programs");
 	case STAGE_KERNEL:
 		say("this kernel has no perf-event uprobes (/sys/bus/event_source/devices/uprobe "
 		    "is missing): redprof needs a kernel built with CONFIG_UPROBE_EVENTS and will not "
@@ -230,15 +216,11 @@ int cli_session_error(const struct session_error *e, int pid)
 		say("cannot place probes in PID %d: %s", pid, strerror(-e->err));
 		return EXIT_TARGET;
 	case STAGE_LOAD:
-		if ((e->err == -EPERM || e->err == -EACCES) && !bpf_privileged())
-			return privilege_error("loading BPF programs");
 		say("the kernel refused redprof's BPF programs (%s): it needs BPF with BTF-less "
 		    "uprobes, global data and attach cookies (Linux 5.15 or later); run with -v for "
 		    "the verifier log", strerror(-e->err));
 		return EXIT_PRIVILEGE;
 	case STAGE_ATTACH:
-		if ((e->err == -EPERM || e->err == -EACCES) && !bpf_privileged())
-			return privilege_error("attaching uprobes");
 		if (e->err == -EFAULT) {
 			say("refusing to attach at %s: it is not an instruction boundary of its function",
 			    e->site);
@@ -252,11 +234,10 @@ int cli_session_error(const struct session_error *e, int pid)
 
 static int verbosity;
 
+/* Our own messages say what failed; libbpf's (verifier logs included) are for -v. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && verbosity < 2)
-		return 0;
-	if (level == LIBBPF_INFO && verbosity < 1)
+	if (verbosity < 1 || (level == LIBBPF_DEBUG && verbosity < 2))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

@@ -38,7 +38,7 @@ void cli_parse(int argc, char **argv, struct env *env);
 /* Prints what went wrong opening a session and returns the exit code. */
 int cli_session_error(const struct session_error *e, int pid);
 
-/* libbpf's messages: warnings always, debug with -v. */
+/* libbpf's messages: with -v, and its debug output with -vv. */
 void cli_libbpf_logging(int verbose);
 
 #endif /* REDPROF_CLI_H */

@@ -27,6 +27,22 @@ int probes_check_kernel(void)
 	return access("/sys/bus/event_source/devices/uprobe/type", R_OK) ? -ENOTSUP : 0;
 }
 
+int probes_check_privilege(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	/* CAP_SYS_ADMIN is 21, CAP_PERFMON 38, CAP_BPF 39. */
+	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1)) ? 0 : -EPERM;
+}
+
 /* A site is attachable only at an instruction boundary of its function's linear disassembly. */
 static int check_boundary(const struct target *t, const struct plan_site *s)
 {

@@ -29,6 +29,12 @@ struct probes {
 int probes_check_kernel(void);
 
 /*
+ * 0 when this process may load BPF and open uprobes: CAP_BPF and
+ * CAP_PERFMON, or CAP_SYS_ADMIN. -EPERM otherwise.
+ */
+int probes_check_privilege(void);
+
+/*
  * Loads the programs and attaches every site of PLAN to T. -EPERM/-EACCES
  * when not privileged, another -errno when the kernel refuses the programs
  * (load) or a site (attach: *out is NULL, failed_site in STAGE).

@@ -67,6 +67,10 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 	if (err)
 		goto fail;
 
+	e->stage = STAGE_PRIVILEGE;
+	err = probes_check_privilege();
+	if (err)
+		goto fail;
 	e->stage = STAGE_KERNEL;
 	err = probes_check_kernel();
 	if (err)

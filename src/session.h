@@ -26,6 +26,7 @@ struct session_opts {
 /* What went wrong in session__open, for the command line to word. */
 enum session_stage {
 	STAGE_TARGET,		/* err from target__open, with problem */
+	STAGE_PRIVILEGE,	/* no CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) */
 	STAGE_KERNEL,		/* no uprobe PMU */
 	STAGE_PLAN,		/* no site could be resolved */
 	STAGE_OFFSETS,		/* the offset file given was refused */

@@ -87,21 +87,17 @@ static int open_image(struct target *t, const char *path, enum target_problem *p
 	return recognise(t, problem);
 }
 
-/*
- * The bias from /proc/PID/maps: a mapping of the executable at START from
- * file offset OFF holds link-time address p_vaddr + (OFF - p_offset).
- */
-static int find_bias(struct target *t)
+int proc_load_bias(pid_t pid, const char *exe, const struct elf_image *img, uint64_t *bias)
 {
 	char path[64], line[PATH_MAX + 128];
 	FILE *f;
 	int err = -ENOENT;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while (err && fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, off;
 		char perms[8];
 		int pos = 0;
@@ -113,21 +109,19 @@ static int find_bias(struct target *t)
 		nl = strchr(name, '\n');
 		if (nl)
 			*nl = '\0';
-		if (strcmp(name, t->exe))
+		if (strcmp(name, exe))
 			continue;
-		for (size_t i = 0; i < t->img->nload; i++) {
-			const GElf_Phdr *ph = &t->img->load[i];
+		for (size_t i = 0; i < img->nload; i++) {
+			const GElf_Phdr *ph = &img->load[i];
 			uint64_t pstart = ph->p_offset & ~(uint64_t)(ph->p_align ? ph->p_align - 1 : 0);
 
 			if (off >= pstart && off < ph->p_offset + ph->p_filesz) {
-				t->bias = start - (ph->p_vaddr + off - ph->p_offset);
-				t->bias_known = true;
+				*bias = start - (ph->p_vaddr + off - ph->p_offset);
 				err = 0;
-				goto out;
+				break;
 			}
 		}
 	}
-out:
 	fclose(f);
 	return err;
 }
@@ -156,7 +150,7 @@ int target__open(pid_t pid, struct target **out, enum target_problem *problem)
 	if (err)
 		goto fail;
 	/* A target without a readable map still gets latency; memory reads need the bias. */
-	find_bias(t);
+	t->bias_known = !proc_load_bias(pid, t->exe, t->img, &t->bias);
 	*out = t;
 	return 0;
 fail:

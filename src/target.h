@@ -59,6 +59,13 @@ bool target__alive(const struct target *t);
 /* Reads LEN bytes at link-time address VADDR from the live process (never writes). */
 int target__read(const struct target *t, uint64_t vaddr, void *buf, size_t len);
 
+/*
+ * Runtime address minus link-time address of EXE (the path /proc/PID/maps
+ * names) in process PID, from a mapping of it: a mapping at START of file
+ * offset OFF holds link-time address p_vaddr + (OFF - p_offset).
+ */
+int proc_load_bias(pid_t pid, const char *exe, const struct elf_image *img, uint64_t *bias);
+
 /* The name Redis gives the eviction function in this build. */
 const char *target__evict_name(const struct target *t);
 

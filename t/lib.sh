@@ -1,0 +1,154 @@
+# lib.sh: shared helpers for redprof's shell tests (TAP, real Redis servers).
+#
+# Sourced by t/*.t under `make check`, which exports REDPROF (the built
+# binary), top_srcdir and top_builddir. Every server and redprof started
+# here is stopped by the EXIT trap, on every exit path.
+
+set -u
+
+TAP_N=0
+TAP_FAILED=0
+TMPDIR_T=$(mktemp -d "${TMPDIR:-/tmp}/redprof-test.XXXXXX")
+CLEANUP_PIDS=""
+
+cleanup() {
+	for p in $CLEANUP_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.2
+	for p in $CLEANUP_PIDS; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$TMPDIR_T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+plan() { echo "1..$1"; }
+
+ok() { # ok COND-STATUS DESCRIPTION
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TAP_N - $2"
+	else
+		echo "not ok $TAP_N - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+check() { # check DESCRIPTION COMMAND...: ok when COMMAND succeeds
+	local d=$1
+	shift
+	"$@" >/dev/null 2>&1
+	ok $? "$d"
+}
+
+is() { # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "  got '$1', want '$2'"
+	fi
+}
+
+diag() { echo "# $*"; }
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+bail() { echo "Bail out! $*"; exit 1; }
+
+done_testing() { [ "$TAP_FAILED" -eq 0 ]; }
+
+# BPF tests need root and the uprobe PMU. Outside CI they skip with the
+# reason; under CI=true a machine without them is a failure.
+require_bpf() {
+	local why=""
+	[ "$(id -u)" -eq 0 ] || why="needs root for BPF uprobes"
+	[ -r /sys/bus/event_source/devices/uprobe/type ] || why="kernel has no uprobe PMU"
+	if [ -n "$why" ]; then
+		[ "${CI:-}" = true ] && bail "BPF tests cannot run under CI=true: $why"
+		skip_all "$why"
+	fi
+}
+
+require_cmd() {
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			[ "${CI:-}" = true ] && bail "missing $c under CI=true"
+			skip_all "missing $c (run scripts/test to install what the tests need)"
+		fi
+	done
+}
+
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# start_redis NAME [redis-server options...]: a throwaway server on a free
+# loopback port; sets NAME_PORT and NAME_PID. REDIS_SERVER picks the binary.
+start_redis() {
+	local name=$1 port dir pid
+	shift
+	port=$(free_port) || bail "no free port"
+	dir="$TMPDIR_T/$name"
+	mkdir -p "$dir"
+	"${REDIS_SERVER:-/usr/bin/redis-server}" --port "$port" --bind 127.0.0.1 --save '' \
+		--appendonly no --dir "$dir" --logfile "$dir/log" "$@" &
+	pid=$!
+	CLEANUP_PIDS="$CLEANUP_PIDS $pid"
+	for _ in $(seq 100); do
+		redis-cli -p "$port" ping >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	redis-cli -p "$port" ping >/dev/null 2>&1 || bail "redis-server $name did not start (see $dir/log)"
+	eval "${name}_PORT=$port ${name}_PID=$pid"
+}
+
+# info PORT FIELD: one field of INFO.
+info() {
+	redis-cli -p "$1" info all | tr -d '\r' | sed -n "s/^$2://p"
+}
+
+# start_redprof OUT ERR ARGS...: redprof in the background; sets RP_PID.
+start_redprof() {
+	local out=$1 err=$2
+	shift 2
+	"$REDPROF" "$@" >"$out" 2>"$err" &
+	RP_PID=$!
+	CLEANUP_PIDS="$CLEANUP_PIDS $RP_PID"
+}
+
+# wait_lines FILE N [SECS]: until FILE has N lines (redprof attached and reporting).
+wait_lines() {
+	local f=$1 n=$2 t=${3:-20}
+	for _ in $(seq $((t * 20))); do
+		[ "$(wc -l <"$f" 2>/dev/null || echo 0)" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_exit PID [SECS]: waits for a background job of this shell; sets
+# EXIT_STATUS to its exit status, 124 on timeout (the job is then killed).
+wait_exit() {
+	local p=$1 t=${2:-20}
+	for _ in $(seq $((t * 20))); do
+		if ! kill -0 "$p" 2>/dev/null; then
+			wait "$p"
+			EXIT_STATUS=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	kill -KILL "$p" 2>/dev/null
+	EXIT_STATUS=124
+}
