@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "disasm.h"
+#include "offsets_cmd.h"
 #include "profile.h"
 #include "session.h"
 
@@ -44,7 +45,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "redprof: cannot initialise the capstone disassembler\n");
 		return EXIT_RUNTIME;
 	}
-	rc = profile_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "offsets"))
+		rc = offsets_main(argc - 1, argv + 1);
+	else
+		rc = profile_main(argc, argv);
 	disasm_fini();
 	return rc;
 }

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * emu.c: the interpreter. Only what it models is run; everything else
+ * stops the run with EMU_UNSUPPORTED, so an analysis built on it sees a
+ * shorter trace, never a wrong one. Instructions that only touch vector
+ * registers are skipped (they cannot change integer values); ones that
+ * only set flags make the flags unknown, and a branch on unknown flags
+ * stops the run.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+#include "util.h"
+
+/* --------------------------------------------------------------------
+ * Memory: 8-byte words written by the run, the rest from the hook
+ * ------------------------------------------------------------------ */
+
+static struct emu_mem_entry *mem_find(const struct emu *e, uint64_t w)
+{
+	size_t mask = e->mem_cap - 1, i;
+
+	if (!e->mem_cap)
+		return NULL;
+	for (i = (size_t)(w * 0x9E3779B97F4A7C15ULL >> 17) & mask; e->mem[i].addr; i = (i + 1) & mask)
+		if (e->mem[i].addr == w)
+			return &e->mem[i];
+	return NULL;
+}
+
+static struct emu_mem_entry *mem_insert(struct emu *e, uint64_t w)
+{
+	struct emu_mem_entry *m = mem_find(e, w);
+	size_t mask, i;
+
+	if (m)
+		return m;
+	if ((e->mem_n + 1) * 2 > e->mem_cap) {
+		struct emu_mem_entry *old = e->mem;
+		size_t oldcap = e->mem_cap;
+
+		e->mem_cap = oldcap ? oldcap * 2 : 256;
+		e->mem = xcalloc(e->mem_cap, sizeof(*e->mem));
+		e->mem_n = 0;
+		for (size_t k = 0; k < oldcap; k++)
+			if (old[k].addr)
+				*mem_insert(e, old[k].addr) = old[k];
+		free(old);
+	}
+	mask = e->mem_cap - 1;
+	for (i = (size_t)(w * 0x9E3779B97F4A7C15ULL >> 17) & mask; e->mem[i].addr; i = (i + 1) & mask)
+		;
+	e->mem[i].addr = w;
+	e->mem_n++;
+	return &e->mem[i];
+}
+
+static uint8_t mem_byte(struct emu *e, uint64_t a)
+{
+	uint64_t w = a & ~7ULL;
+	unsigned b = (unsigned)(a & 7);
+	const struct emu_mem_entry *m = mem_find(e, w);
+
+	if (m && (m->mask >> b & 1))
+		return (uint8_t)(m->val >> (8 * b));
+	return (uint8_t)(e->hooks.load(e->hooks.ctx, w) >> (8 * b));
+}
+
+uint64_t emu_read(struct emu *e, uint64_t addr, int size)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < size; i++)
+		v |= (uint64_t)mem_byte(e, addr + (uint64_t)i) << (8 * i);
+	return v;
+}
+
+void emu_write(struct emu *e, uint64_t addr, uint64_t val, int size, uint64_t writer)
+{
+	for (int i = 0; i < size; i++) {
+		uint64_t a = addr + (uint64_t)i;
+		struct emu_mem_entry *m = mem_insert(e, a & ~7ULL);
+		unsigned b = (unsigned)(a & 7);
+
+		m->val = (m->val & ~(0xffULL << (8 * b))) | ((val >> (8 * i) & 0xff) << (8 * b));
+		m->mask |= (uint8_t)(1U << b);
+		m->writer = writer;
+	}
+}
+
+uint64_t emu_mem_writer(const struct emu *e, uint64_t addr)
+{
+	const struct emu_mem_entry *m = mem_find(e, addr & ~7ULL);
+
+	return m ? m->writer : 0;
+}
+
+/* --------------------------------------------------------------------
+ * Registers
+ * ------------------------------------------------------------------ */
+
+static uint64_t size_mask(int size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+static bool high_byte(unsigned reg)
+{
+	return reg == X86_REG_AH || reg == X86_REG_BH || reg == X86_REG_CH || reg == X86_REG_DH;
+}
+
+void emu_set(struct emu *e, enum gpr r, uint64_t v, uint64_t at)
+{
+	e->regs.r[r] = v;
+	e->regs.writer[r] = at;
+	e->regs.load_from[r] = 0;
+}
+
+static uint64_t get_reg(const struct emu *e, const struct insn *in, unsigned reg, int size)
+{
+	enum gpr g;
+
+	if (reg == X86_REG_RIP)
+		return in->addr + in->size;
+	g = gpr_of(reg);
+	if (g == GPR_NONE)
+		return 0;
+	if (high_byte(reg))
+		return e->regs.r[g] >> 8 & 0xff;
+	return e->regs.r[g] & size_mask(size);
+}
+
+/* Writes SIZE bytes of V to REG with x86-64's rules: 32-bit writes zero-extend. */
+static void set_reg(struct emu *e, const struct insn *in, unsigned reg, int size, uint64_t v)
+{
+	enum gpr g = gpr_of(reg);
+	uint64_t old;
+
+	if (g == GPR_NONE)
+		return;
+	old = e->regs.r[g];
+	if (high_byte(reg))
+		v = (old & ~0xff00ULL) | ((v & 0xff) << 8);
+	else if (size == 4)
+		v &= 0xffffffffULL;
+	else if (size < 8)
+		v = (old & ~size_mask(size)) | (v & size_mask(size));
+	emu_set(e, g, v, in->addr);
+}
+
+static bool mem_addr(const struct emu *e, const struct insn *in, const cs_x86_op *op, uint64_t *addr)
+{
+	uint64_t a = (uint64_t)op->mem.disp;
+
+	/* Thread-local storage (the stack protector's canary): a fixed stand-in base. */
+	if (op->mem.segment == X86_REG_FS)
+		a += 0x7ffe00000000ULL;
+	else if (op->mem.segment == X86_REG_GS)
+		a += 0x7ffd00000000ULL;
+	else if (op->mem.segment != X86_REG_INVALID)
+		return false;
+	if (op->mem.base != X86_REG_INVALID)
+		a += get_reg(e, in, op->mem.base, 8);
+	if (op->mem.index != X86_REG_INVALID)
+		a += get_reg(e, in, op->mem.index, 8) * (uint64_t)op->mem.scale;
+	*addr = a;
+	return true;
+}
+
+static bool op_value(struct emu *e, const struct insn *in, const cs_x86_op *op, uint64_t *v)
+{
+	uint64_t a;
+
+	switch (op->type) {
+	case X86_OP_REG:
+		*v = get_reg(e, in, op->reg, op->size);
+		return true;
+	case X86_OP_IMM:
+		*v = (uint64_t)op->imm;
+		return true;
+	case X86_OP_MEM:
+		if (!mem_addr(e, in, op, &a))
+			return false;
+		*v = emu_read(e, a, op->size);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool op_write(struct emu *e, const struct insn *in, const cs_x86_op *op, uint64_t v)
+{
+	uint64_t a;
+
+	if (op->type == X86_OP_REG) {
+		set_reg(e, in, op->reg, op->size, v);
+		return true;
+	}
+	if (op->type == X86_OP_MEM && mem_addr(e, in, op, &a)) {
+		emu_write(e, a, v, op->size, in->addr);
+		return true;
+	}
+	return false;
+}
+
+bool emu_operand(struct emu *e, const struct insn *in, int i, uint64_t *value, uint64_t *from)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+	const cs_x86_op *op;
+
+	if (i >= x->op_count)
+		return false;
+	op = &x->operands[i];
+	*from = 0;
+	if (op->type == X86_OP_REG && op->size == 8 && gpr_of(op->reg) != GPR_NONE)
+		*from = e->regs.load_from[gpr_of(op->reg)];
+	else if (op->type == X86_OP_MEM && !mem_addr(e, in, op, from))
+		return false;
+	return op_value(e, in, op, value);
+}
+
+/* --------------------------------------------------------------------
+ * Flags and conditions
+ * ------------------------------------------------------------------ */
+
+static bool msb(uint64_t v, int size)
+{
+	return v >> (8 * size - 1) & 1;
+}
+
+static void flags_logic(struct emu *e, uint64_t res, int size)
+{
+	res &= size_mask(size);
+	e->cf = e->of = false;
+	e->zf = res == 0;
+	e->sf = msb(res, size);
+	e->flags_known = true;
+}
+
+static uint64_t flags_add(struct emu *e, uint64_t a, uint64_t b, uint64_t carry, int size)
+{
+	uint64_t m = size_mask(size), res = (a + b + carry) & m;
+
+	a &= m;
+	b &= m;
+	e->cf = size == 8 ? (res < a || (carry && res == a)) : ((a + b + carry) >> (8 * size)) & 1;
+	e->of = msb((a ^ res) & (b ^ res), size);
+	e->zf = res == 0;
+	e->sf = msb(res, size);
+	e->flags_known = true;
+	return res;
+}
+
+static uint64_t flags_sub(struct emu *e, uint64_t a, uint64_t b, uint64_t borrow, int size)
+{
+	uint64_t m = size_mask(size), res = (a - b - borrow) & m;
+
+	a &= m;
+	b &= m;
+	e->cf = a < b || (borrow && a == b);
+	e->of = msb((a ^ b) & (a ^ res), size);
+	e->zf = res == 0;
+	e->sf = msb(res, size);
+	e->flags_known = true;
+	return res;
+}
+
+enum cond { C_O, C_NO, C_B, C_AE, C_E, C_NE, C_BE, C_A, C_S, C_NS, C_P, C_NP, C_L, C_GE, C_LE, C_G, C_NONE };
+
+static enum cond cond_of(unsigned id)
+{
+	switch (id) {
+	case X86_INS_JO: case X86_INS_CMOVO: case X86_INS_SETO: return C_O;
+	case X86_INS_JNO: case X86_INS_CMOVNO: case X86_INS_SETNO: return C_NO;
+	case X86_INS_JB: case X86_INS_CMOVB: case X86_INS_SETB: return C_B;
+	case X86_INS_JAE: case X86_INS_CMOVAE: case X86_INS_SETAE: return C_AE;
+	case X86_INS_JE: case X86_INS_CMOVE: case X86_INS_SETE: return C_E;
+	case X86_INS_JNE: case X86_INS_CMOVNE: case X86_INS_SETNE: return C_NE;
+	case X86_INS_JBE: case X86_INS_CMOVBE: case X86_INS_SETBE: return C_BE;
+	case X86_INS_JA: case X86_INS_CMOVA: case X86_INS_SETA: return C_A;
+	case X86_INS_JS: case X86_INS_CMOVS: case X86_INS_SETS: return C_S;
+	case X86_INS_JNS: case X86_INS_CMOVNS: case X86_INS_SETNS: return C_NS;
+	case X86_INS_JP: case X86_INS_CMOVP: case X86_INS_SETP: return C_P;
+	case X86_INS_JNP: case X86_INS_CMOVNP: case X86_INS_SETNP: return C_NP;
+	case X86_INS_JL: case X86_INS_CMOVL: case X86_INS_SETL: return C_L;
+	case X86_INS_JGE: case X86_INS_CMOVGE: case X86_INS_SETGE: return C_GE;
+	case X86_INS_JLE: case X86_INS_CMOVLE: case X86_INS_SETLE: return C_LE;
+	case X86_INS_JG: case X86_INS_CMOVG: case X86_INS_SETG: return C_G;
+	default: return C_NONE;
+	}
+}
+
+/* 1 true, 0 false, -1 unknown (parity is not tracked). */
+static int cond_holds(const struct emu *e, enum cond c)
+{
+	if (!e->flags_known)
+		return -1;
+	switch (c) {
+	case C_O: return e->of;
+	case C_NO: return !e->of;
+	case C_B: return e->cf;
+	case C_AE: return !e->cf;
+	case C_E: return e->zf;
+	case C_NE: return !e->zf;
+	case C_BE: return e->cf || e->zf;
+	case C_A: return !e->cf && !e->zf;
+	case C_S: return e->sf;
+	case C_NS: return !e->sf;
+	case C_L: return e->sf != e->of;
+	case C_GE: return e->sf == e->of;
+	case C_LE: return e->zf || e->sf != e->of;
+	case C_G: return !e->zf && e->sf == e->of;
+	default: return -1;
+	}
+}
+
+/* --------------------------------------------------------------------
+ * Instructions
+ * ------------------------------------------------------------------ */
+
+static uint64_t sign_extend(uint64_t v, int from)
+{
+	int shift = 64 - 8 * from;
+
+	return from >= 8 ? v : (uint64_t)((int64_t)(v << shift) >> shift);
+}
+
+static void push(struct emu *e, uint64_t v, uint64_t at)
+{
+	e->regs.r[GPR_RSP] -= 8;
+	e->regs.writer[GPR_RSP] = at;
+	emu_write(e, e->regs.r[GPR_RSP], v, 8, at);
+}
+
+/* The address control goes to after a branch: forced along a path, or by the flags. */
+static int branch_next(struct emu *e, const struct insn *in, int taken, uint64_t *next)
+{
+	uint64_t fall = in->addr + in->size;
+
+	if (e->forced && e->forced_pos + 1 < e->nforced && e->forced[e->forced_pos] == in->addr) {
+		*next = e->forced[e->forced_pos + 1];
+		return *next == in->target || *next == fall ? 0 : -1;
+	}
+	if (taken < 0)
+		return -1;
+	*next = taken ? in->target : fall;
+	return 0;
+}
+
+/* Executes one instruction; returns false when the run must stop (e->stop set). */
+static bool exec(struct emu *e, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+	const cs_x86_op *d = &x->operands[0], *s = &x->operands[1];
+	uint64_t a = 0, b = 0, r, next = in->addr + in->size;
+	unsigned id = in->cs->id;
+	int size = d->size, taken, count;
+
+	switch (id) {
+	case X86_INS_NOP:
+	case X86_INS_ENDBR64:
+		break;
+	case X86_INS_MOV:
+	case X86_INS_MOVABS:
+		if (!op_value(e, in, s, &a) || !op_write(e, in, d, a))
+			goto unsupported;
+		if (d->type == X86_OP_REG && s->type == X86_OP_MEM && size == 8 && mem_addr(e, in, s, &b))
+			e->regs.load_from[gpr_of(d->reg)] = b;
+		break;
+	case X86_INS_MOVZX:
+		if (!op_value(e, in, s, &a) || !op_write(e, in, d, a))
+			goto unsupported;
+		break;
+	case X86_INS_MOVSX:
+	case X86_INS_MOVSXD:
+		if (!op_value(e, in, s, &a) || !op_write(e, in, d, sign_extend(a, s->size)))
+			goto unsupported;
+		break;
+	case X86_INS_LEA:
+		if (!mem_addr(e, in, s, &a) || !op_write(e, in, d, a))
+			goto unsupported;
+		break;
+	case X86_INS_XCHG:
+		if (d->type != X86_OP_REG || s->type != X86_OP_REG)
+			goto unsupported;
+		a = get_reg(e, in, d->reg, size);
+		b = get_reg(e, in, s->reg, size);
+		set_reg(e, in, d->reg, size, b);
+		set_reg(e, in, s->reg, size, a);
+		break;
+	case X86_INS_ADD:
+	case X86_INS_ADC:
+	case X86_INS_SUB:
+	case X86_INS_SBB:
+	case X86_INS_CMP:
+		if (!op_value(e, in, d, &a) || !op_value(e, in, s, &b))
+			goto unsupported;
+		if ((id == X86_INS_ADC || id == X86_INS_SBB) && !e->flags_known)
+			goto unsupported;
+		if (id == X86_INS_ADD || id == X86_INS_ADC)
+			r = flags_add(e, a, b, id == X86_INS_ADC && e->cf, size);
+		else
+			r = flags_sub(e, a, b, id == X86_INS_SBB && e->cf, size);
+		if (id != X86_INS_CMP && !op_write(e, in, d, r))
+			goto unsupported;
+		break;
+	case X86_INS_AND:
+	case X86_INS_OR:
+	case X86_INS_XOR:
+	case X86_INS_TEST:
+		if (!op_value(e, in, d, &a) || !op_value(e, in, s, &b))
+			goto unsupported;
+		r = id == X86_INS_OR ? a | b : id == X86_INS_XOR ? a ^ b : a & b;
+		flags_logic(e, r, size);
+		if (id != X86_INS_TEST && !op_write(e, in, d, r))
+			goto unsupported;
+		break;
+	case X86_INS_INC:
+	case X86_INS_DEC: {
+		bool cf = e->cf;
+
+		if (!op_value(e, in, d, &a))
+			goto unsupported;
+		r = id == X86_INS_INC ? flags_add(e, a, 1, 0, size) : flags_sub(e, a, 1, 0, size);
+		e->cf = cf;	/* inc/dec leave CF alone */
+		if (!op_write(e, in, d, r))
+			goto unsupported;
+		break;
+	}
+	case X86_INS_NEG:
+		if (!op_value(e, in, d, &a))
+			goto unsupported;
+		r = flags_sub(e, 0, a, 0, size);
+		if (!op_write(e, in, d, r))
+			goto unsupported;
+		break;
+	case X86_INS_NOT:
+		if (!op_value(e, in, d, &a) || !op_write(e, in, d, ~a))
+			goto unsupported;
+		break;
+	case X86_INS_SHL:
+	case X86_INS_SAL:
+	case X86_INS_SHR:
+	case X86_INS_SAR:
+		if (!op_value(e, in, d, &a))
+			goto unsupported;
+		if (x->op_count == 1)
+			b = 1;
+		else if (!op_value(e, in, s, &b))
+			goto unsupported;
+		count = (int)(b & (size == 8 ? 63 : 31));
+		if (!count)
+			break;
+		a &= size_mask(size);
+		if (id == X86_INS_SHR) {
+			e->cf = a >> (count - 1) & 1;
+			r = a >> count;
+		} else if (id == X86_INS_SAR) {
+			e->cf = sign_extend(a, size) >> (count - 1) & 1;
+			r = (uint64_t)((int64_t)sign_extend(a, size) >> count);
+		} else {
+			e->cf = count <= 8 * size && (a >> (8 * size - count) & 1);
+			r = a << count;
+		}
+		r &= size_mask(size);
+		e->zf = r == 0;
+		e->sf = msb(r, size);
+		e->of = false;
+		e->flags_known = true;
+		if (!op_write(e, in, d, r))
+			goto unsupported;
+		break;
+	case X86_INS_IMUL:
+		if (x->op_count == 2) {
+			if (!op_value(e, in, d, &a) || !op_value(e, in, s, &b))
+				goto unsupported;
+		} else if (x->op_count == 3) {
+			if (!op_value(e, in, s, &a) || !op_value(e, in, &x->operands[2], &b))
+				goto unsupported;
+		} else {
+			goto unsupported;
+		}
+		e->flags_known = false;
+		if (!op_write(e, in, d, a * b))
+			goto unsupported;
+		break;
+	case X86_INS_CDQE:
+		emu_set(e, GPR_RAX, sign_extend(e->regs.r[GPR_RAX], 4), in->addr);
+		break;
+	case X86_INS_CDQ:
+		emu_set(e, GPR_RDX, (e->regs.r[GPR_RAX] >> 31 & 1) ? 0xffffffffULL : 0, in->addr);
+		break;
+	case X86_INS_CQO:
+		emu_set(e, GPR_RDX, (e->regs.r[GPR_RAX] >> 63) ? ~0ULL : 0, in->addr);
+		break;
+	case X86_INS_PUSH:
+		if (!op_value(e, in, d, &a))
+			goto unsupported;
+		push(e, a, in->addr);
+		break;
+	case X86_INS_POP:
+		a = emu_read(e, e->regs.r[GPR_RSP], 8);
+		e->regs.r[GPR_RSP] += 8;
+		e->regs.writer[GPR_RSP] = in->addr;
+		if (!op_write(e, in, d, a))
+			goto unsupported;
+		break;
+	case X86_INS_LEAVE:
+		emu_set(e, GPR_RSP, e->regs.r[GPR_RBP], in->addr);
+		emu_set(e, GPR_RBP, emu_read(e, e->regs.r[GPR_RSP], 8), in->addr);
+		e->regs.r[GPR_RSP] += 8;
+		break;
+	case X86_INS_JMP:
+		if (in->flow == FLOW_JUMP)
+			next = in->target;
+		else if (!op_value(e, in, d, &next))
+			goto unsupported;
+		break;
+	case X86_INS_CALL:
+		if (in->flow == FLOW_CALL)
+			a = in->target;
+		else if (!op_value(e, in, d, &a))
+			a = 0;
+		if (e->hooks.call(e->hooks.ctx, e, a, in->addr)) {
+			e->stop = EMU_HOOK;
+			return false;
+		}
+		e->flags_known = false;
+		break;
+	case X86_INS_RET:
+		e->stop = EMU_RETURNED;
+		return false;
+	default:
+		if (id >= X86_INS_CMOVA && id <= X86_INS_CMOVS && cond_of(id) != C_NONE) {
+			taken = cond_holds(e, cond_of(id));
+			if (taken < 0 || !op_value(e, in, d, &a) || !op_value(e, in, s, &b))
+				goto unsupported;
+			/* A 32-bit cmov zero-extends its destination whether or not it moves. */
+			if (!op_write(e, in, d, taken ? b : a))
+				goto unsupported;
+			break;
+		}
+		if (cond_of(id) != C_NONE && in->cs->detail->x86.op_count == 1 && d->type != X86_OP_IMM) {
+			taken = cond_holds(e, cond_of(id));	/* setcc */
+			if (taken < 0 || !op_write(e, in, d, (uint64_t)taken))
+				goto unsupported;
+			break;
+		}
+		if (in->flow == FLOW_CJUMP) {
+			if (branch_next(e, in, cond_holds(e, cond_of(id)), &next))
+				goto unsupported;
+			break;
+		}
+		/* Vector-only instructions cannot change an integer value. */
+		if (!in->writes && in->flow == FLOW_NEXT) {
+			bool stores = false;
+
+			for (int i = 0; i < x->op_count; i++)
+				stores |= x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE);
+			if (!stores) {
+				if (x->eflags)
+					e->flags_known = false;
+				break;
+			}
+		}
+		goto unsupported;
+	}
+	/* Forced paths also steer unconditional control flow checks. */
+	if (e->forced && e->forced_pos + 1 < e->nforced && e->forced[e->forced_pos] == in->addr)
+		e->forced_pos++;
+	e->rip = next;
+	return true;
+unsupported:
+	e->stop = EMU_UNSUPPORTED;
+	return false;
+}
+
+void emu_init(struct emu *e, const struct code *code, const struct emu_hooks *hooks)
+{
+	memset(e, 0, sizeof(*e));
+	e->code = code;
+	e->hooks = *hooks;
+}
+
+void emu_free(struct emu *e)
+{
+	free(e->mem);
+	free(e->trace);
+	e->mem = NULL;
+	e->trace = NULL;
+}
+
+void emu_clone(struct emu *dst, const struct emu *src)
+{
+	*dst = *src;
+	dst->mem = src->mem_cap ? xcalloc(src->mem_cap, sizeof(*src->mem)) : NULL;
+	if (dst->mem)
+		memcpy(dst->mem, src->mem, src->mem_cap * sizeof(*src->mem));
+	dst->trace = NULL;
+	dst->ntrace = dst->trace_cap = 0;
+}
+
+static void record(struct emu *e, const struct insn *in)
+{
+	if (e->ntrace == e->trace_cap) {
+		e->trace_cap = e->trace_cap ? e->trace_cap * 2 : 256;
+		e->trace = xreallocarray(e->trace, e->trace_cap, sizeof(*e->trace));
+	}
+	e->trace[e->ntrace].addr = in->addr;
+	e->trace[e->ntrace].regs = e->regs;
+	e->ntrace++;
+}
+
+enum emu_stop emu_run(struct emu *e, size_t max_steps)
+{
+	e->stop = EMU_RUNNING;
+	for (size_t n = 0; n < max_steps; n++) {
+		const struct insn *in = code_at(e->code, e->rip);
+
+		if (!in) {
+			e->stop = EMU_LEFT;
+			break;
+		}
+		/* A forced path ends at its last address: the caller resumes from there. */
+		if (e->forced && e->forced_pos + 1 == e->nforced && e->forced[e->forced_pos] == e->rip) {
+			e->forced = NULL;
+			e->stop = EMU_HOOK;
+			break;
+		}
+		if (e->stop_at == e->rip && n) {
+			e->stop = EMU_HOOK;
+			break;
+		}
+		if (e->record)
+			record(e, in);
+		if (!exec(e, in))
+			break;
+	}
+	if (e->stop == EMU_RUNNING)
+		e->stop = EMU_LIMIT;
+	e->stop_addr = e->rip;
+	return e->stop;
+}
+
+const char *emu_stop_name(enum emu_stop s)
+{
+	switch (s) {
+	case EMU_RETURNED: return "returned";
+	case EMU_LEFT: return "left the function";
+	case EMU_UNSUPPORTED: return "unsupported instruction";
+	case EMU_LIMIT: return "step limit";
+	case EMU_HOOK: return "stopped";
+	default: return "running";
+	}
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * evict_analysis.h: what both offset strategies need to know about one
+ * build's eviction function before they can say where a variable is:
+ *
+ *  - where the entry evaluation of getMaxmemoryState() starts: the first
+ *    call to zmalloc_used_memory() (or its inlined load) reached from the
+ *    function's entry, or the call to getMaxmemoryState() when it is not
+ *    inlined; the later evaluations (per-key memory deltas, the lazy-free
+ *    wait loop) are decoys and never start one;
+ *  - which global is server.maxmemory;
+ *  - which instructions run only when mem_used > maxmemory (the slow
+ *    path), found by running the code from the entry evaluation in many
+ *    concrete scenarios, evicting and not, with the emulator.
+ *
+ * Each scenario knows its true mem_reported, overhead and maxmemory (the
+ * helpers' own code is run on the same memory when the compiler inlined
+ * them), so a strategy can check any claim "variable V is in location L at
+ * site S" against every evicting run.
+ */
+#ifndef REDPROF_EVICT_ANALYSIS_H
+#define REDPROF_EVICT_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu.h"
+#include "flow.h"
+#include "offsets.h"
+
+#define ANALYSIS_MAX_SCENARIOS 48
+#define ANALYSIS_MAX_CANDIDATES 48
+#define ANALYSIS_MAX_CLONES 8
+
+struct scenario {
+	uint64_t seed;
+	uint64_t mr, oh, mm;	/* mem_reported, overhead, maxmemory */
+	uint64_t mu;		/* mem_used: mr - oh, 0 when oh >= mr */
+	bool evicts;		/* mm && mr > mm && mu > mm */
+	struct emu run;		/* from the entry evaluation on, with its trace */
+	size_t slow_step;	/* trace index of the slow path's first instruction (evicting runs) */
+};
+
+/* A function and its compiler clones (name.part.N, name.constprop.N, ...). */
+struct helper {
+	bool present;
+	struct elf_sym sym;
+	uint64_t addrs[ANALYSIS_MAX_CLONES];
+	int naddrs;
+};
+
+struct evict_analysis {
+	const struct elf_image *img;
+	struct flow flow;		/* the eviction function */
+	struct helper zmalloc, notcounted, gms;
+	struct code zmalloc_code, notcounted_code;
+	bool inlined;			/* getMaxmemoryState inlined into the function */
+	uint64_t producer;		/* first instruction of the entry evaluation */
+	uint64_t *path;			/* an instruction path from the entry to producer */
+	size_t npath;
+	bool maxmemory_known;
+	uint64_t maxmemory;		/* link-time address of server.maxmemory */
+	bool used_memory_known;
+	uint64_t used_memory;		/* zmalloc's counter when it is one word */
+	uint64_t counter_refs[8];	/* data zmalloc_used_memory reads: an inlined copy references them */
+	int ncounter_refs;
+	bool oh_chosen;			/* overhead comes from a call we answer, not inlined code */
+	struct scenario sc[ANALYSIS_MAX_SCENARIOS];
+	size_t nsc;
+	uint64_t deciding;		/* the branch that enters the slow path */
+	uint64_t cand[ANALYSIS_MAX_CANDIDATES];	/* slow-path instructions every evicting run passes, in order */
+	size_t ncand;
+	char why[256];			/* when analysis failed: why, for people */
+};
+
+/*
+ * Analyses the eviction function FN of IMG. MAXMEMORY_HINT (0 for none) is
+ * server.maxmemory's address when DWARF knows it. 0, or -errno with
+ * a->why saying what could not be established.
+ */
+int evict_analyse(const struct elf_image *img, const struct elf_sym *fn, uint64_t maxmemory_hint,
+		  struct evict_analysis *a);
+void evict_analysis_free(struct evict_analysis *a);
+
+/* The value of V in scenario S. */
+uint64_t scenario_value(const struct scenario *s, enum var v);
+
+/* Registers before candidate CAND (index into a->cand) in scenario S, which must evict. */
+const struct emu_regs *analysis_regs(const struct evict_analysis *a, size_t s, size_t cand);
+
+/* Memory before candidate CAND in scenario S: an emulator stopped there (emu_free it). */
+int analysis_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out);
+
+/*
+ * Whether E computes V at candidate CAND in every evicting scenario (with
+ * TERM_GLOBAL read from the scenario's memory).
+ */
+bool analysis_check(const struct evict_analysis *a, size_t cand, const struct expr *e, enum var v);
+
+#endif /* REDPROF_EVICT_ANALYSIS_H */

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * offsets_cmd.c: `redprof offsets generate` and `redprof offsets show`,
+ * for the people who ship Redis builds: generate a build's file, read one
+ * with the disassembly around each site and the registers it reads.
+ */
+#include "config.h"
+
+#include <argp.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "flow.h"
+#include "offsets_cmd.h"
+#include "offsets_gen.h"
+#include "offsets_store.h"
+#include "site_verify.h"
+#include "util.h"
+
+struct offsets_env {
+	const char *cmd;	/* "generate" or "show" */
+	const char *arg;	/* BINARY or FILE */
+	const char *binary;	/* show: the executable to disassemble */
+	const char *out;
+	const char *dir;
+	int pid;
+	enum strategy strategy;
+};
+
+enum { OPT_STRATEGY = 0x200, OPT_DIR };
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "A running redis-server instead of a file", 0 },
+	{ "output", 'o', "FILE", 0, "generate: write here (atomically) instead of standard output", 0 },
+	{ "strategy", OPT_STRATEGY, "dwarf|disasm", 0, "generate: force a strategy (default: dwarf when debug "
+	  "information is found, else disasm)", 0 },
+	{ "offsets-dir", OPT_DIR, "DIR", 0, "show -p: look for shipped files in DIR", 0 },
+	{ 0 },
+};
+
+static const char doc[] =
+"Manage per-build offset files (format: redprof-offsets(5)).\n"
+"\n"
+"USAGE: redprof offsets generate (BINARY | -p PID) [-o FILE] [--strategy dwarf|disasm]\n"
+"       redprof offsets show (FILE [BINARY] | -p PID)\n"
+"\v"
+"EXAMPLES:\n"
+"    redprof offsets generate /usr/bin/redis-server -o redis.offsets\n"
+"    redprof offsets generate -p 1234 --strategy disasm\n"
+"    redprof offsets show redis.offsets /usr/bin/redis-server\n"
+"    redprof offsets show -p 1234      # what redprof would use for PID 1234";
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct offsets_env *env = state->input;
+	int64_t pid;
+	int s;
+
+	switch (key) {
+	case 'p':
+		if (parse_s64(arg, &pid) || pid <= 0 || pid > 4194304)
+			argp_error(state, "invalid PID '%s'", arg);
+		env->pid = (int)pid;
+		break;
+	case 'o':
+		env->out = arg;
+		break;
+	case OPT_STRATEGY:
+		s = strategy_parse(arg);
+		if (s < 0)
+			argp_error(state, "invalid strategy '%s': give dwarf or disasm", arg);
+		env->strategy = (enum strategy)s;
+		break;
+	case OPT_DIR:
+		env->dir = arg;
+		break;
+	case ARGP_KEY_ARG:
+		if (!env->cmd) {
+			if (strcmp(arg, "generate") && strcmp(arg, "show"))
+				argp_error(state, "unknown command '%s': give generate or show", arg);
+			env->cmd = arg;
+		} else if (!env->arg) {
+			env->arg = arg;
+		} else if (!env->binary && !strcmp(env->cmd, "show")) {
+			env->binary = arg;
+		} else {
+			argp_error(state, "unexpected argument '%s'", arg);
+		}
+		break;
+	case ARGP_KEY_END:
+		if (!env->cmd)
+			argp_error(state, "give a command: generate or show");
+		if (!env->arg == !env->pid)
+			argp_error(state, "give %s or -p PID (one of them)", !strcmp(env->cmd, "show") ? "FILE" : "BINARY");
+		if (env->out && strcmp(env->cmd, "generate"))
+			argp_error(state, "-o is for generate");
+		if (env->strategy && strcmp(env->cmd, "generate"))
+			argp_error(state, "--strategy is for generate");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static int open_target(const struct offsets_env *env, const char *path, struct target **t)
+{
+	enum target_problem problem;
+	struct session_error e = { .stage = STAGE_TARGET };
+
+	e.err = env->pid ? target__open(env->pid, t, &problem) : target__open_binary(path, t, &problem);
+	if (!e.err)
+		return 0;
+	e.problem = problem;
+	if (!env->pid) {
+		if (e.err == -ENOEXEC && problem == TARGET_NOT_ELF)
+			fprintf(stderr, "redprof: %s is not an x86-64 ELF executable\n", path);
+		else if (e.err == -ENOEXEC && problem == TARGET_NOT_REDIS)
+			fprintf(stderr, "redprof: %s is not a Redis or Valkey server (no processCommand and server "
+				"symbols)\n", path);
+		else if (e.err == -ENOEXEC && problem == TARGET_NO_EVICT)
+			fprintf(stderr, "redprof: %s has no eviction function (performEvictions or freeMemoryIfNeeded)\n",
+				path);
+		else
+			fprintf(stderr, "redprof: cannot read %s: %s\n", path, strerror(-e.err));
+		return EXIT_TARGET;
+	}
+	return cli_session_error(&e, env->pid);
+}
+
+static int generate(const struct offsets_env *env)
+{
+	struct target *t;
+	struct offsets o;
+	struct gen_result r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc, err;
+
+	rc = open_target(env, env->arg, &t);
+	if (rc)
+		return rc;
+	err = offsets_generate(t, env->strategy, env->pid ? t->root : NULL, &o, &r);
+	if (err) {
+		fprintf(stderr, "redprof: cannot generate offsets for %s: %s\n", t->exe, r.why);
+		target__close(t);
+		return err == -ENODATA && env->strategy == STRATEGY_DWARF ? EXIT_TARGET : EXIT_TARGET;
+	}
+	fprintf(stderr, "redprof: %s %s, build-id %s: %s strategy\n", t->flavor, t->version[0] ? t->version : "",
+		t->img->build_id, strategy_name(r.strategy));
+	for (int i = 0; i < r.nnotes; i++)
+		fprintf(stderr, "redprof: note: %s\n", r.notes[i]);
+	f = open_memstream(&buf, &len);
+	offsets_write(&o, f);
+	fclose(f);
+	if (env->out) {
+		err = write_file_atomic(env->out, buf, len);
+		if (err)
+			fprintf(stderr, "redprof: cannot write %s: %s\n", env->out, strerror(-err));
+	} else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
+		err = -EIO;
+	}
+	free(buf);
+	target__close(t);
+	return err ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* --------------------------------------------------------------------
+ * show
+ * ------------------------------------------------------------------ */
+
+static void show_disassembly(const struct offsets *o, const struct flow *f, uint64_t site, uint64_t marks[],
+			     int nmarks)
+{
+	long i = code_index(&f->code, site);
+	char text[96], name[128];
+
+	if (i < 0)
+		return;
+	for (long k = i - 4 < 0 ? 0 : i - 4; k <= i + 2 && (size_t)k < f->code.n; k++) {
+		const struct insn *in = &f->code.insns[k];
+		const char *mark = in->addr == site ? "=>" : "  ";
+
+		for (int m = 0; m < nmarks; m++)
+			if (in->addr == marks[m] && in->addr != site)
+				mark = " *";
+		disasm_text(f->img, in->addr, text, sizeof(text));
+		offsets_code_name(o, in->addr, name, sizeof(name));
+		printf("      %s %-28s %-40s %s\n", mark, name, text,
+		       in->addr == site ? insn_class_name((enum insn_class)in->cls) : "");
+	}
+}
+
+static void show_term(const struct offsets *o, const struct flow *f, const struct term *t)
+{
+	char name[128], text[96] = "";
+
+	switch (t->kind) {
+	case TERM_REG:
+	case TERM_MEM:
+		offsets_code_name(o, t->from, name, sizeof(name));
+		if (f)
+			disasm_text(f->img, t->from, text, sizeof(text));
+		if (t->kind == TERM_REG)
+			printf("        %s: set at %s%s%s%s\n", gpr_name(t->reg), name, text[0] ? " (" : "", text,
+			       text[0] ? ")" : "");
+		else
+			printf("        [%s%+" PRId64 "]: stored at %s%s%s%s\n", gpr_name(t->reg), t->off, name,
+			       text[0] ? " (" : "", text, text[0] ? ")" : "");
+		break;
+	case TERM_GLOBAL:
+		if (t->sym[0])
+			printf("        [%s+%" PRId64 "]: read from memory at the hit\n", t->sym, t->sym_off);
+		else
+			printf("        [0x%" PRIx64 "]: read from memory at the hit\n", (uint64_t)t->off);
+		break;
+	}
+}
+
+static void show(const struct offsets *o, const struct flow *f, const char *source)
+{
+	char name[128], e[128];
+
+	printf("offsets for %s %s, build-id %s\n", o->flavor, o->version[0] ? o->version : "(version unknown)",
+	       o->build_id);
+	printf("  source: %s\n", source);
+	printf("  function: %s at 0x%" PRIx64 ", %" PRIu64 " bytes; getMaxmemoryState %s\n", o->function,
+	       o->func_addr, o->func_size, o->inlined ? "inlined into it" : "called from it (not inlined)");
+	for (int i = 0; i < o->nparts; i++)
+		printf("  part: %s at 0x%" PRIx64 "%s\n", o->part[i].name[0] ? o->part[i].name : "(unnamed)",
+		       o->part[i].addr, o->part[i].name[0] ? "" : ", boundaries followed from a jump into it");
+	if (!f)
+		printf("  (give the executable to see the disassembly: redprof offsets show FILE BINARY)\n");
+	for (int s = 0; s < o->nsites; s++) {
+		const struct site_rec *site = &o->site[s];
+		uint64_t marks[NVARS * OFFSETS_MAX_TERMS];
+		int nmarks = 0;
+
+		offsets_code_name(o, site->addr, name, sizeof(name));
+		printf("\nsite %s: %s, file offset 0x%" PRIx64 ", \"%s\", %s (%s)%s\n", site->name, name,
+		       site->file_offset, site->insn, insn_class_name(site->cls),
+		       site->cls == INSN_EMULATED ? "about 1 us a hit" : "single-stepped, 15-20 us a hit",
+		       site->slowpath ? "; runs only when mem_used > maxmemory" : "");
+		for (int v = 0; v < NVARS; v++)
+			for (int i = 0; o->value[v].present && o->value[v].site == s && i < o->value[v].e.n; i++)
+				if (o->value[v].e.t[i].kind != TERM_GLOBAL)
+					marks[nmarks++] = o->value[v].e.t[i].from;
+		if (f)
+			show_disassembly(o, f, site->addr, marks, nmarks);
+		for (int v = 0; v < NVARS; v++) {
+			const struct value_rec *r = &o->value[v];
+
+			if (!r->present || r->site != s)
+				continue;
+			expr_format(&r->e, e, sizeof(e));
+			printf("    %-13s = %-30s (%s)\n", var_name((enum var)v), e, strategy_name(r->strategy));
+			for (int i = 0; i < r->e.n; i++)
+				show_term(o, f, &r->e.t[i]);
+		}
+	}
+	for (int v = 0; v < NVARS; v++)
+		if (!o->value[v].present)
+			printf("\n%s: not available for this build\n", var_name((enum var)v));
+	if (o->ndeletes)
+		printf("\ndelete calls (keys evicted, used only without stat_evictedkeys):\n");
+	for (int i = 0; i < o->ndeletes; i++) {
+		offsets_code_name(o, o->del[i].addr, name, sizeof(name));
+		printf("  %s \"%s\" (%s)\n", name, o->del[i].insn, insn_class_name(o->del[i].cls));
+	}
+	printf("\nglobals read from memory:\n");
+	for (int g = 0; g < NGLOBALS; g++) {
+		const struct global_rec *r = &o->global[g];
+
+		if (!r->present)
+			printf("  %-17s not known\n", global_name((enum global)g));
+		else if (r->sym[0])
+			printf("  %-17s %s+%" PRId64 " (0x%" PRIx64 ", %s)\n", global_name((enum global)g), r->sym,
+			       r->off, r->addr, strategy_name(r->strategy));
+		else
+			printf("  %-17s 0x%" PRIx64 " (%s)\n", global_name((enum global)g), r->addr,
+			       strategy_name(r->strategy));
+	}
+}
+
+static int show_cmd(const struct offsets_env *env)
+{
+	struct target *t = NULL;
+	struct offsets o;
+	struct offsets_choice c;
+	struct flow f;
+	bool have_flow = false;
+	char why[768] = "";
+	int rc = EXIT_OK;
+
+	if (env->pid || env->binary) {
+		rc = open_target(env, env->binary, &t);
+		if (rc)
+			return rc;
+	}
+	if (env->pid) {
+		if (offsets_for_target(t, NULL, env->dir, &o, &c, why, sizeof(why))) {
+			fprintf(stderr, "redprof: %s\n", why);
+			rc = EXIT_TARGET;
+			goto out;
+		}
+		if (c.origin == ORIGIN_NONE) {
+			fprintf(stderr, "redprof: no offsets for PID %d (build-id %s): %s\n", env->pid,
+				t->img->build_id, why);
+			rc = EXIT_TARGET;
+			goto out;
+		}
+	} else {
+		if (offsets_parse(env->arg, &o, why, sizeof(why))) {
+			fprintf(stderr, "redprof: %s\n", why);
+			rc = EXIT_TARGET;
+			goto out;
+		}
+		snprintf(c.source, sizeof(c.source), "%s", env->arg);
+		if (t && offsets_verify(&o, t->img, why, sizeof(why))) {
+			fprintf(stderr, "redprof: %s does not fit %s: %s\n", env->arg, env->binary, why);
+			rc = EXIT_TARGET;
+			goto out;
+		}
+	}
+	if (t) {
+		struct elf_sym fn = { .name = o.function, .addr = o.func_addr, .size = o.func_size };
+
+		have_flow = !flow_build(t->img, &fn, &f);
+	}
+	show(&o, have_flow ? &f : NULL, c.source);
+	if (have_flow)
+		flow_free(&f);
+out:
+	target__close(t);
+	return rc;
+}
+
+int offsets_main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+	struct offsets_env env = { 0 };
+
+	argp_err_exit_status = EXIT_USAGE;
+	argp_parse(&argp, argc, argv, 0, NULL, &env);
+	return !strcmp(env.cmd, "generate") ? generate(&env) : show_cmd(&env);
+}

@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * offsets_file.c: the text form of an offset file (redprof-offsets(5)).
+ *
+ * One record per line, '#' comments, fields separated by blanks, the
+ * instruction text in double quotes. The parser is strict: anything it
+ * does not know, any malformed number, any duplicate or missing required
+ * record is an error naming FILE:LINE, because a file that is half
+ * understood must never place a probe.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "offsets.h"
+#include "util.h"
+
+static const char *const var_names[NVARS] = { "mem_reported", "overhead", "mem_used", "mem_tofree" };
+static const char *const global_names[NGLOBALS] = { "maxmemory", "stat_numcommands", "stat_evictedkeys",
+						     "used_memory" };
+static const char *const strategy_names[] = { "none", "dwarf", "disasm" };
+
+const char *var_name(enum var v) { return var_names[v]; }
+const char *global_name(enum global g) { return global_names[g]; }
+const char *strategy_name(enum strategy s) { return strategy_names[s]; }
+
+static int lookup(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+int var_parse(const char *s) { return lookup(var_names, NVARS, s); }
+int global_parse(const char *s) { return lookup(global_names, NGLOBALS, s); }
+
+int strategy_parse(const char *s)
+{
+	int i = lookup(strategy_names, 3, s);
+
+	return i > 0 ? i : -1;
+}
+
+/* --------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------ */
+
+void offsets_code_name(const struct offsets *o, uint64_t addr, char *buf, size_t len)
+{
+	/* The innermost named part holding ADDR; the function itself first. */
+	if (addr >= o->func_addr && addr < o->func_addr + o->func_size) {
+		if (addr == o->func_addr)
+			snprintf(buf, len, "%s", o->function);
+		else
+			snprintf(buf, len, "%s+%" PRIu64, o->function, addr - o->func_addr);
+		return;
+	}
+	for (int i = 0; i < o->nparts; i++) {
+		const struct part_rec *p = &o->part[i];
+
+		if (p->name[0] && addr >= p->addr && addr < p->addr + p->size) {
+			snprintf(buf, len, "%s+%" PRIu64, p->name, addr - p->addr);
+			return;
+		}
+	}
+	snprintf(buf, len, "0x%" PRIx64, addr);
+}
+
+static void term_format(const struct term *t, char *buf, size_t len)
+{
+	switch (t->kind) {
+	case TERM_REG:
+		snprintf(buf, len, "%s", gpr_name(t->reg));
+		break;
+	case TERM_MEM:
+		snprintf(buf, len, "[%s%c0x%" PRIx64 "]", gpr_name(t->reg), t->off < 0 ? '-' : '+',
+			 (uint64_t)(t->off < 0 ? -t->off : t->off));
+		break;
+	case TERM_GLOBAL:
+		if (t->sym[0])
+			snprintf(buf, len, "[%s+%" PRId64 "]", t->sym, t->sym_off);
+		else
+			snprintf(buf, len, "[0x%" PRIx64 "]", (uint64_t)t->off);
+		break;
+	}
+}
+
+void expr_format(const struct expr *e, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < e->n && used < len; i++) {
+		char t[64];
+
+		term_format(&e->t[i], t, sizeof(t));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? (e->t[i].sign < 0 ? "-" : "+") :
+					 (e->t[i].sign < 0 ? "-" : ""), t);
+	}
+}
+
+static const char *class_word(enum insn_class c)
+{
+	return insn_class_name(c);
+}
+
+int offsets_write(const struct offsets *o, FILE *f)
+{
+	char a[128], b[128];
+
+	fprintf(f, "# redprof offset file: where getMaxmemoryState()'s variables can be read by\n"
+		   "# uprobes in one build of %s, keyed by its GNU build-id. Format: redprof-offsets(5).\n"
+		   "# Every site is checked against the binary before a probe is placed.\n",
+		o->flavor[0] ? o->flavor : "redis");
+	fprintf(f, "redprof-offsets %d\n", o->format);
+	fprintf(f, "build-id %s\n", o->build_id);
+	fprintf(f, "server %s %s\n", o->flavor, o->version[0] ? o->version : "-");
+	fprintf(f, "\n# The eviction function (link-time address, size) and its parts.\n");
+	fprintf(f, "function %s 0x%" PRIx64 " %" PRIu64 "\n", o->function, o->func_addr, o->func_size);
+	fprintf(f, "inlined %s\n", o->inlined ? "yes" : "no");
+	for (int i = 0; i < o->nparts; i++)
+		fprintf(f, "part %s 0x%" PRIx64 " %" PRIu64 "%s\n", o->part[i].name[0] ? o->part[i].name : "-",
+			o->part[i].addr, o->part[i].size,
+			o->part[i].name[0] ? "" : "\t# unnamed: reached by a jump, boundaries followed from its target");
+
+	if (o->nsites)
+		fprintf(f, "\n# Probe sites: name, location, file offset, how the kernel runs a hit\n"
+			   "# (emulated ~1 us, single-stepped 15-20 us), strategy, instruction.\n");
+	for (int i = 0; i < o->nsites; i++) {
+		const struct site_rec *s = &o->site[i];
+
+		offsets_code_name(o, s->addr, a, sizeof(a));
+		if (s->slowpath)
+			fprintf(f, "# %s runs only when mem_used > maxmemory: once per evicting call.\n", a);
+		if (s->cls != INSN_EMULATED)
+			fprintf(f, "# No emulated instruction holds these values: a hit here is single-stepped.\n");
+		fprintf(f, "site %s %s 0x%" PRIx64 " %s %s \"%s\"%s\n", s->name, a, s->file_offset,
+			class_word(s->cls), strategy_name(s->strategy), s->insn, s->slowpath ? " slowpath" : "");
+	}
+
+	fprintf(f, "\n# Values: variable, site, expression over registers ([reg+off] and [global] read 8\n"
+		   "# bytes), then the instruction that set each term (- for a global read at the hit).\n");
+	for (int v = 0; v < NVARS; v++) {
+		const struct value_rec *r = &o->value[v];
+
+		if (!r->present) {
+			fprintf(f, "# %s: not found in this build\n", var_name((enum var)v));
+			continue;
+		}
+		expr_format(&r->e, a, sizeof(a));
+		fprintf(f, "value %s %s %s from ", var_name((enum var)v), o->site[r->site].name, a);
+		for (int i = 0; i < r->e.n; i++) {
+			if (r->e.t[i].kind == TERM_GLOBAL)
+				snprintf(b, sizeof(b), "-");
+			else
+				offsets_code_name(o, r->e.t[i].from, b, sizeof(b));
+			fprintf(f, "%s%s", i ? "," : "", b);
+		}
+		fprintf(f, " %s\n", strategy_name(r->strategy));
+	}
+
+	if (o->ndeletes)
+		fprintf(f, "\n# Calls deleting an evicted key: counted only when stat_evictedkeys is unknown.\n");
+	for (int i = 0; i < o->ndeletes; i++) {
+		const struct delete_rec *d = &o->del[i];
+
+		offsets_code_name(o, d->addr, a, sizeof(a));
+		fprintf(f, "delete %s 0x%" PRIx64 " %s %s \"%s\"\n", a, d->file_offset, class_word(d->cls),
+			strategy_name(d->strategy), d->insn);
+	}
+
+	fprintf(f, "\n# Globals read from the server's memory: name, object+offset or address.\n");
+	for (int g = 0; g < NGLOBALS; g++) {
+		const struct global_rec *r = &o->global[g];
+
+		if (!r->present) {
+			fprintf(f, "# %s: not found in this build\n", global_name((enum global)g));
+			continue;
+		}
+		if (r->sym[0])
+			fprintf(f, "global %s %s+%" PRId64 " %s\n", global_name((enum global)g), r->sym, r->off,
+				strategy_name(r->strategy));
+		else
+			fprintf(f, "global %s 0x%" PRIx64 " %s\n", global_name((enum global)g), r->addr,
+				strategy_name(r->strategy));
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* --------------------------------------------------------------------
+ * Parsing
+ * ------------------------------------------------------------------ */
+
+#define MAX_FIELDS 12
+
+struct parser {
+	const char *name;
+	int line;
+	char *err;
+	size_t errlen;
+	struct offsets *o;
+	bool seen_format, seen_build, seen_server, seen_function, seen_inlined;
+	/* unresolved references, checked once the file is read */
+	char value_site[NVARS][16];
+	int value_line[NVARS];
+	char code_ref[OFFSETS_MAX_SITES + OFFSETS_MAX_DELETES + NVARS * OFFSETS_MAX_TERMS][96];
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct parser *p, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d: %s", p->name, p->line, msg);
+	return -EINVAL;
+}
+
+/* Splits LINE into fields; a field in double quotes may contain blanks. */
+static int split(struct parser *p, char *line, char **field, int *n)
+{
+	char *s = line;
+
+	*n = 0;
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			return 0;
+		if (*n == MAX_FIELDS)
+			return fail(p, "too many fields");
+		if (*s == '"') {
+			char *end = strchr(s + 1, '"');
+
+			if (!end)
+				return fail(p, "unterminated quoted instruction");
+			*end = '\0';
+			field[(*n)++] = s + 1;
+			s = end + 1;
+			if (*s && *s != ' ' && *s != '\t')
+				return fail(p, "text after a quoted field");
+			continue;
+		}
+		field[(*n)++] = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+}
+
+static int number(struct parser *p, const char *s, const char *what, uint64_t *v)
+{
+	if (parse_u64(s, v))
+		return fail(p, "malformed %s '%s'", what, s);
+	return 0;
+}
+
+static int hex_number(struct parser *p, const char *s, const char *what, uint64_t *v)
+{
+	if (strncmp(s, "0x", 2) || parse_u64(s, v))
+		return fail(p, "malformed %s '%s': give a 0x-prefixed hexadecimal number", what, s);
+	return 0;
+}
+
+/* NAME+DEC, NAME, or 0xHEX: resolved against the function and parts once all are read. */
+static int code_location(struct parser *p, const char *s, uint64_t *addr, char *ref, size_t reflen)
+{
+	const char *plus = strrchr(s, '+');
+	uint64_t off = 0;
+
+	*addr = 0;
+	ref[0] = '\0';
+	if (!strncmp(s, "0x", 2))
+		return hex_number(p, s, "address", addr);
+	if (plus) {
+		if (parse_u64(plus + 1, &off) || !isdigit((unsigned char)plus[1]))
+			return fail(p, "malformed offset in '%s': give NAME+DECIMAL", s);
+		snprintf(ref, reflen, "%.*s", (int)(plus - s), s);
+	} else {
+		snprintf(ref, reflen, "%s", s);
+	}
+	if (!ref[0])
+		return fail(p, "malformed location '%s'", s);
+	*addr = off;	/* relative to REF until resolved */
+	return 0;
+}
+
+static int resolve(struct parser *p, const char *ref, uint64_t *addr, int line)
+{
+	const struct offsets *o = p->o;
+
+	if (!ref[0])
+		return 0;
+	if (!strcmp(ref, o->function)) {
+		*addr += o->func_addr;
+		return 0;
+	}
+	for (int i = 0; i < o->nparts; i++) {
+		if (o->part[i].name[0] && !strcmp(ref, o->part[i].name)) {
+			*addr += o->part[i].addr;
+			return 0;
+		}
+	}
+	p->line = line;
+	return fail(p, "'%s' is neither the function nor one of its parts", ref);
+}
+
+static int class_of(struct parser *p, const char *s, enum insn_class *c)
+{
+	if (!strcmp(s, "emulated"))
+		*c = INSN_EMULATED;
+	else if (!strcmp(s, "single-stepped"))
+		*c = INSN_SINGLE_STEPPED;
+	else
+		return fail(p, "unknown instruction class '%s': give emulated or single-stepped", s);
+	return 0;
+}
+
+static int strategy_of(struct parser *p, const char *s, enum strategy *st)
+{
+	int v = strategy_parse(s);
+
+	if (v < 0)
+		return fail(p, "unknown strategy '%s': give dwarf or disasm", s);
+	*st = (enum strategy)v;
+	return 0;
+}
+
+static int global_location(struct parser *p, const char *s, char *sym, size_t symlen, int64_t *off,
+			   uint64_t *addr)
+{
+	const char *plus = strrchr(s, '+');
+	uint64_t v;
+
+	sym[0] = '\0';
+	if (!strncmp(s, "0x", 2)) {
+		if (hex_number(p, s, "address", addr))
+			return -EINVAL;
+		*off = (int64_t)*addr;
+		return 0;
+	}
+	if (!plus || plus == s || parse_u64(plus + 1, &v) || !isdigit((unsigned char)plus[1]) ||
+	    (size_t)(plus - s) >= symlen)
+		return fail(p, "malformed global location '%s': give OBJECT+DECIMAL or 0xADDRESS", s);
+	snprintf(sym, symlen, "%.*s", (int)(plus - s), s);
+	*off = (int64_t)v;
+	*addr = 0;
+	return 0;
+}
+
+/* One term of an expression: rbx, [rsp+0x20], [server+3600], [0x2cb0b0]. */
+static int parse_term(struct parser *p, const char *s, struct term *t)
+{
+	char buf[96], *plus, *minus;
+	uint64_t v;
+
+	memset(t, 0, sizeof(*t));
+	if (s[0] != '[') {
+		t->kind = TERM_REG;
+		t->reg = gpr_parse(s);
+		if (t->reg == GPR_NONE)
+			return fail(p, "unknown register '%s'", s);
+		return 0;
+	}
+	if (s[strlen(s) - 1] != ']' || strlen(s) >= sizeof(buf) + 2)
+		return fail(p, "malformed memory term '%s'", s);
+	snprintf(buf, sizeof(buf), "%.*s", (int)strlen(s) - 2, s + 1);
+	if (!strncmp(buf, "0x", 2)) {
+		t->kind = TERM_GLOBAL;
+		if (hex_number(p, buf, "address", &v))
+			return -EINVAL;
+		t->off = (int64_t)v;
+		return 0;
+	}
+	plus = strchr(buf, '+');
+	minus = strchr(buf, '-');
+	if (plus || minus) {
+		char *op = plus ? plus : minus;
+		char c = *op;
+
+		*op = '\0';
+		if (gpr_parse(buf) != GPR_NONE) {
+			t->kind = TERM_MEM;
+			t->reg = gpr_parse(buf);
+			if (hex_number(p, op + 1, "displacement", &v))
+				return -EINVAL;
+			t->off = c == '-' ? -(int64_t)v : (int64_t)v;
+			return 0;
+		}
+		if (c == '+' && !parse_u64(op + 1, &v) && isdigit((unsigned char)op[1]) && strlen(buf) < sizeof(t->sym)) {
+			t->kind = TERM_GLOBAL;
+			snprintf(t->sym, sizeof(t->sym), "%s", buf);
+			t->sym_off = (int64_t)v;
+			return 0;
+		}
+	}
+	return fail(p, "malformed memory term '%s': give [reg+0xOFF], [object+DECIMAL] or [0xADDRESS]", s);
+}
+
+static int parse_expr(struct parser *p, const char *s, struct expr *e)
+{
+	char buf[256];
+	size_t i = 0, start = 0;
+	int depth = 0, sign = 1;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (buf[0] == '-') {
+		sign = -1;
+		start = i = 1;
+	}
+	for (;; i++) {
+		char c = buf[i];
+
+		if (c == '[')
+			depth++;
+		else if (c == ']')
+			depth--;
+		if (depth || (c != '+' && c != '-' && c))
+			continue;
+		if (e->n == OFFSETS_MAX_TERMS)
+			return fail(p, "expression '%s' has more than %d terms", s, OFFSETS_MAX_TERMS);
+		buf[i] = '\0';
+		if (i == start)
+			return fail(p, "malformed expression '%s'", s);
+		if (parse_term(p, buf + start, &e->t[e->n]))
+			return -EINVAL;
+		e->t[e->n++].sign = sign;
+		if (!c)
+			return 0;
+		sign = c == '-' ? -1 : 1;
+		start = i + 1;
+	}
+}
+
+static int rec_site(struct parser *p, char **f, int n)
+{
+	struct offsets *o = p->o;
+	struct site_rec *s;
+
+	if (n != 7 && !(n == 8 && !strcmp(f[7], "slowpath")))
+		return fail(p, "site wants: NAME LOCATION FILE-OFFSET CLASS STRATEGY \"INSTRUCTION\" [slowpath]");
+	for (int i = 0; i < o->nsites; i++)
+		if (!strcmp(o->site[i].name, f[1]))
+			return fail(p, "duplicate site '%s'", f[1]);
+	if (o->nsites == OFFSETS_MAX_SITES)
+		return fail(p, "more than %d sites", OFFSETS_MAX_SITES);
+	if (strlen(f[1]) >= sizeof(s->name) || !isalpha((unsigned char)f[1][0]))
+		return fail(p, "malformed site name '%s'", f[1]);
+	s = &o->site[o->nsites];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", f[1]);
+	if (code_location(p, f[2], &s->addr, p->code_ref[o->nsites], sizeof(p->code_ref[0])) ||
+	    hex_number(p, f[3], "file offset", &s->file_offset) || class_of(p, f[4], &s->cls) ||
+	    strategy_of(p, f[5], &s->strategy))
+		return -EINVAL;
+	snprintf(s->insn, sizeof(s->insn), "%s", f[6]);
+	s->slowpath = n == 8;
+	o->nsites++;
+	return 0;
+}
+
+static int rec_value(struct parser *p, char **f, int n)
+{
+	struct offsets *o = p->o;
+	struct value_rec *r;
+	char *prod, *save = NULL;
+	int v, i = 0;
+
+	if (n != 7 || strcmp(f[4], "from"))
+		return fail(p, "value wants: VARIABLE SITE EXPRESSION from PRODUCER[,PRODUCER...] STRATEGY");
+	v = var_parse(f[1]);
+	if (v < 0)
+		return fail(p, "unknown variable '%s': give mem_reported, overhead, mem_used or mem_tofree", f[1]);
+	r = &o->value[v];
+	if (r->present)
+		return fail(p, "duplicate value for %s", f[1]);
+	r->present = true;
+	snprintf(p->value_site[v], sizeof(p->value_site[v]), "%s", f[2]);
+	p->value_line[v] = p->line;
+	if (parse_expr(p, f[3], &r->e) || strategy_of(p, f[6], &r->strategy))
+		return -EINVAL;
+	for (prod = strtok_r(f[5], ",", &save); prod; prod = strtok_r(NULL, ",", &save), i++) {
+		char *ref = p->code_ref[OFFSETS_MAX_SITES + OFFSETS_MAX_DELETES + v * OFFSETS_MAX_TERMS + i];
+
+		if (i >= r->e.n)
+			return fail(p, "more producers than terms in %s", f[1]);
+		if (!strcmp(prod, "-")) {
+			if (r->e.t[i].kind != TERM_GLOBAL)
+				return fail(p, "term %d of %s is not a global but has no producer", i + 1, f[1]);
+			continue;
+		}
+		if (r->e.t[i].kind == TERM_GLOBAL)
+			return fail(p, "term %d of %s is a global: its producer must be '-'", i + 1, f[1]);
+		if (code_location(p, prod, &r->e.t[i].from, ref, sizeof(p->code_ref[0])))
+			return -EINVAL;
+	}
+	if (i != r->e.n)
+		return fail(p, "%s has %d terms but %d producers", f[1], r->e.n, i);
+	return 0;
+}
+
+static int rec_delete(struct parser *p, char **f, int n)
+{
+	struct offsets *o = p->o;
+	struct delete_rec *d;
+
+	if (n != 6)
+		return fail(p, "delete wants: LOCATION FILE-OFFSET CLASS STRATEGY \"INSTRUCTION\"");
+	if (o->ndeletes == OFFSETS_MAX_DELETES)
+		return fail(p, "more than %d delete sites", OFFSETS_MAX_DELETES);
+	d = &o->del[o->ndeletes];
+	memset(d, 0, sizeof(*d));
+	if (code_location(p, f[1], &d->addr, p->code_ref[OFFSETS_MAX_SITES + o->ndeletes], sizeof(p->code_ref[0])) ||
+	    hex_number(p, f[2], "file offset", &d->file_offset) || class_of(p, f[3], &d->cls) ||
+	    strategy_of(p, f[4], &d->strategy))
+		return -EINVAL;
+	for (int i = 0; i < o->ndeletes; i++)
+		if (o->del[i].file_offset == d->file_offset)
+			return fail(p, "duplicate delete site '%s'", f[1]);
+	snprintf(d->insn, sizeof(d->insn), "%s", f[5]);
+	o->ndeletes++;
+	return 0;
+}
+
+static int rec_global(struct parser *p, char **f, int n)
+{
+	struct global_rec *r;
+	int g;
+
+	if (n != 4)
+		return fail(p, "global wants: NAME LOCATION STRATEGY");
+	g = global_parse(f[1]);
+	if (g < 0)
+		return fail(p, "unknown global '%s': give maxmemory, stat_numcommands, stat_evictedkeys or used_memory",
+			    f[1]);
+	r = &p->o->global[g];
+	if (r->present)
+		return fail(p, "duplicate global %s", f[1]);
+	r->present = true;
+	if (global_location(p, f[2], r->sym, sizeof(r->sym), &r->off, &r->addr) || strategy_of(p, f[3], &r->strategy))
+		return -EINVAL;
+	return 0;
+}
+
+static int record(struct parser *p, char **f, int n)
+{
+	struct offsets *o = p->o;
+	uint64_t v;
+
+	if (!p->seen_format && strcmp(f[0], "redprof-offsets"))
+		return fail(p, "not a redprof offset file: it must start with 'redprof-offsets %d'", OFFSETS_FORMAT);
+	if (!strcmp(f[0], "redprof-offsets")) {
+		if (p->seen_format)
+			return fail(p, "duplicate redprof-offsets line");
+		if (n != 2 || number(p, f[1], "format version", &v))
+			return -EINVAL;
+		if (v != OFFSETS_FORMAT)
+			return fail(p, "format %" PRIu64 " is not supported: this redprof reads format %d", v,
+				    OFFSETS_FORMAT);
+		o->format = (int)v;
+		p->seen_format = true;
+	} else if (!strcmp(f[0], "build-id")) {
+		size_t len = n == 2 ? strlen(f[1]) : 0;
+
+		if (p->seen_build)
+			return fail(p, "duplicate build-id");
+		if (len < 2 || len % 2 || len >= sizeof(o->build_id) || strspn(f[1], "0123456789abcdef") != len)
+			return fail(p, "malformed build-id: give lower-case hexadecimal");
+		snprintf(o->build_id, sizeof(o->build_id), "%s", f[1]);
+		p->seen_build = true;
+	} else if (!strcmp(f[0], "server")) {
+		if (p->seen_server)
+			return fail(p, "duplicate server line");
+		if (n != 3 || (strcmp(f[1], "redis") && strcmp(f[1], "valkey")))
+			return fail(p, "server wants: redis|valkey VERSION|-");
+		snprintf(o->flavor, sizeof(o->flavor), "%s", f[1]);
+		snprintf(o->version, sizeof(o->version), "%s", strcmp(f[2], "-") ? f[2] : "");
+		p->seen_server = true;
+	} else if (!strcmp(f[0], "function")) {
+		if (p->seen_function)
+			return fail(p, "duplicate function line");
+		if (n != 4)
+			return fail(p, "function wants: NAME ADDRESS SIZE");
+		snprintf(o->function, sizeof(o->function), "%s", f[1]);
+		if (hex_number(p, f[2], "address", &o->func_addr) || number(p, f[3], "size", &o->func_size))
+			return -EINVAL;
+		if (strcmp(f[1], "performEvictions") && strcmp(f[1], "freeMemoryIfNeeded"))
+			return fail(p, "unknown eviction function '%s'", f[1]);
+		p->seen_function = true;
+	} else if (!strcmp(f[0], "inlined")) {
+		if (p->seen_inlined)
+			return fail(p, "duplicate inlined line");
+		if (n != 2 || (strcmp(f[1], "yes") && strcmp(f[1], "no")))
+			return fail(p, "inlined wants: yes or no");
+		o->inlined = !strcmp(f[1], "yes");
+		p->seen_inlined = true;
+	} else if (!strcmp(f[0], "part")) {
+		struct part_rec *pr;
+
+		if (n != 4)
+			return fail(p, "part wants: NAME|- ADDRESS SIZE");
+		if (o->nparts == OFFSETS_MAX_PARTS)
+			return fail(p, "more than %d parts", OFFSETS_MAX_PARTS);
+		pr = &o->part[o->nparts];
+		snprintf(pr->name, sizeof(pr->name), "%s", strcmp(f[1], "-") ? f[1] : "");
+		if (hex_number(p, f[2], "address", &pr->addr) || number(p, f[3], "size", &pr->size))
+			return -EINVAL;
+		for (int i = 0; i < o->nparts; i++)
+			if (o->part[i].addr == pr->addr)
+				return fail(p, "duplicate part at 0x%" PRIx64, pr->addr);
+		o->nparts++;
+	} else if (!strcmp(f[0], "site")) {
+		return rec_site(p, f, n);
+	} else if (!strcmp(f[0], "value")) {
+		return rec_value(p, f, n);
+	} else if (!strcmp(f[0], "delete")) {
+		return rec_delete(p, f, n);
+	} else if (!strcmp(f[0], "global")) {
+		return rec_global(p, f, n);
+	} else {
+		return fail(p, "unknown key '%s'", f[0]);
+	}
+	return 0;
+}
+
+/* References between records: sites of values, names of code locations. */
+static int finish(struct parser *p)
+{
+	struct offsets *o = p->o;
+	int end = p->line;
+
+	p->line = end;
+	if (!p->seen_format)
+		return fail(p, "empty file: no 'redprof-offsets %d' line", OFFSETS_FORMAT);
+	if (!p->seen_build)
+		return fail(p, "missing build-id");
+	if (!p->seen_server)
+		return fail(p, "missing server line");
+	if (!p->seen_function)
+		return fail(p, "missing function line");
+	if (!p->seen_inlined)
+		return fail(p, "missing inlined line");
+	for (int i = 0; i < o->nsites; i++)
+		if (resolve(p, p->code_ref[i], &o->site[i].addr, end))
+			return -EINVAL;
+	for (int i = 0; i < o->ndeletes; i++)
+		if (resolve(p, p->code_ref[OFFSETS_MAX_SITES + i], &o->del[i].addr, end))
+			return -EINVAL;
+	for (int v = 0; v < NVARS; v++) {
+		struct value_rec *r = &o->value[v];
+
+		if (!r->present)
+			continue;
+		r->site = -1;
+		for (int i = 0; i < o->nsites; i++)
+			if (!strcmp(o->site[i].name, p->value_site[v]))
+				r->site = i;
+		if (r->site < 0) {
+			p->line = p->value_line[v];
+			return fail(p, "%s refers to site '%s', which the file does not define", var_name((enum var)v),
+				    p->value_site[v]);
+		}
+		for (int i = 0; i < r->e.n; i++)
+			if (resolve(p, p->code_ref[OFFSETS_MAX_SITES + OFFSETS_MAX_DELETES + v * OFFSETS_MAX_TERMS + i],
+				    &r->e.t[i].from, p->value_line[v]))
+				return -EINVAL;
+	}
+	return 0;
+}
+
+int offsets_parse_string(const char *name, const char *text, struct offsets *o, char *err, size_t errlen)
+{
+	struct parser *p = xcalloc(1, sizeof(*p));
+	char *copy = xstrdup(text), *line, *save = NULL, *next;
+	int rc = 0;
+
+	memset(o, 0, sizeof(*o));
+	*p = (struct parser){ .name = name, .err = err, .errlen = errlen, .o = o };
+	for (line = copy; line && !rc; line = next) {
+		char *field[MAX_FIELDS];
+		int n;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		p->line++;
+		rc = split(p, line, field, &n);
+		if (!rc && n)
+			rc = record(p, field, n);
+	}
+	(void)save;
+	if (!rc)
+		rc = finish(p);
+	free(copy);
+	free(p);
+	return rc;
+}
+
+int offsets_parse(const char *path, struct offsets *o, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re");
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	{
+		FILE *m = open_memstream(&text, &len);
+		char buf[4096];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, m);
+		fclose(m);
+	}
+	fclose(f);
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: not a text file", path);
+		free(text);
+		return -EINVAL;
+	}
+	rc = offsets_parse_string(path, text, o, err, errlen);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * server_fields.h: what a stripped build's code says about Redis's
+ * counters: the calls in the eviction loop that delete the evicted key,
+ * server.stat_evictedkeys (the 64-bit increment of a server field right
+ * after those calls) and server.stat_numcommands (the one 64-bit increment
+ * of a server field in call()). Each is refused when ambiguous.
+ */
+#ifndef REDPROF_SERVER_FIELDS_H
+#define REDPROF_SERVER_FIELDS_H
+
+#include <stdint.h>
+
+#include "flow.h"
+
+/* Calls in F to a function deleting a key (dbSyncDelete, dbAsyncDelete, ...). */
+int find_delete_calls(const struct flow *f, uint64_t *sites, int max, int *n);
+
+/* The server field incremented after every delete call in F. */
+int find_evictedkeys(const struct flow *f, const uint64_t *dels, int ndel, uint64_t *addr);
+
+/* The server field call() increments once per command. */
+int find_numcommands(const struct elf_image *img, uint64_t *addr);
+
+#endif /* REDPROF_SERVER_FIELDS_H */

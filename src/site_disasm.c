@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * site_disasm.c: locating variables by their values.
+ *
+ * A location qualifies only when the flow graph proves what it holds: a
+ * register's unique reaching definition must be the instruction that wrote
+ * it in every run, a stack slot must not be stored to, called over or
+ * moved away from between its write and the site. Among qualifying
+ * locations, a sum of at most three that equals the variable in every
+ * evicting run (random values, 16 or more runs) is the answer; fewer terms
+ * and registers over memory reads are preferred.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "site_disasm.h"
+#include "util.h"
+
+#define SLOT_BELOW 0x200	/* stack slots considered below rsp ... */
+#define SLOT_ABOVE 0x1000	/* ... and above it (the frame) */
+
+static void add_loc(struct loc_table *lt, const struct term *t)
+{
+	if (lt->n < LOC_MAX) {
+		lt->loc[lt->n].t = *t;
+		lt->loc[lt->n].t.sign = 1;
+		lt->n++;
+	}
+}
+
+int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_table *lt)
+{
+	struct emu st[ANALYSIS_MAX_SCENARIOS];
+	bool have[ANALYSIS_MAX_SCENARIOS] = { false };
+	uint64_t site = a->cand[cand];
+	size_t first = a->nsc;
+	int err = 0;
+
+	memset(lt, 0, sizeof(*lt));
+	for (size_t k = 0; k < a->nsc; k++) {
+		if (!a->sc[k].evicts)
+			continue;
+		err = analysis_state(a, k, cand, &st[k]);
+		if (err)
+			goto out;
+		have[k] = true;
+		if (first == a->nsc)
+			first = k;
+	}
+
+	/* Registers: the same writer in every run, and the only definition reaching the site. */
+	for (int r = 0; r < GPR_N; r++) {
+		uint64_t w = st[first].regs.writer[r], def;
+		bool same = w != 0;
+
+		if (r == GPR_RSP)
+			continue;
+		for (size_t k = 0; k < a->nsc && same; k++)
+			same = !have[k] || st[k].regs.writer[r] == w;
+		if (!same || flow_reaching_def(&a->flow, site, (enum gpr)r, &def) || def != w)
+			continue;
+		add_loc(lt, &(struct term){ .kind = TERM_REG, .reg = (enum gpr)r, .from = w });
+		for (size_t k = 0; k < a->nsc; k++)
+			if (have[k])
+				lt->loc[lt->n - 1].val[k] = st[k].regs.r[r];
+	}
+
+	/* Stack slots written during the run, intact since. */
+	for (size_t i = 0; i < st[first].mem_cap; i++) {
+		const struct emu_mem_entry *m = &st[first].mem[i];
+		uint64_t rsp = st[first].regs.r[GPR_RSP];
+		int64_t off = (int64_t)(m->addr - rsp);
+		bool same = m->addr && m->mask == 0xff && m->writer;
+
+		if (!same || off < -SLOT_BELOW || off >= SLOT_ABOVE)
+			continue;
+		for (size_t k = 0; k < a->nsc && same; k++)
+			same = !have[k] || emu_mem_writer(&st[k], st[k].regs.r[GPR_RSP] + (uint64_t)off) == m->writer;
+		if (!same || flow_slot_intact(&a->flow, site, GPR_RSP, off, m->writer))
+			continue;
+		add_loc(lt, &(struct term){ .kind = TERM_MEM, .reg = GPR_RSP, .off = off, .from = m->writer });
+		for (size_t k = 0; k < a->nsc; k++)
+			if (have[k])
+				lt->loc[lt->n - 1].val[k] = emu_read(&st[k], st[k].regs.r[GPR_RSP] + (uint64_t)off, 8);
+	}
+
+	/* server.maxmemory, read at the hit. */
+	add_loc(lt, &(struct term){ .kind = TERM_GLOBAL, .off = (int64_t)a->maxmemory });
+	for (size_t k = 0; k < a->nsc; k++)
+		if (have[k])
+			lt->loc[lt->n - 1].val[k] = a->sc[k].mm;
+out:
+	for (size_t k = 0; k < a->nsc; k++) {
+		if (!have[k])
+			continue;
+		free(st[k].hooks.ctx);
+		emu_free(&st[k]);
+	}
+	return err;
+}
+
+static int cost(const struct term *t)
+{
+	return t->kind == TERM_REG ? 1 : 3;
+}
+
+/* Whether sum of SIGN[i] * loc[IDX[i]] equals V in every evicting run. */
+static bool matches(const struct evict_analysis *a, const struct loc_table *lt, const int *idx,
+		    const int *sign, int n, enum var v)
+{
+	for (size_t k = 0; k < a->nsc; k++) {
+		uint64_t sum = 0;
+
+		if (!a->sc[k].evicts)
+			continue;
+		for (int i = 0; i < n; i++)
+			sum += sign[i] < 0 ? -lt->loc[idx[i]].val[k] : lt->loc[idx[i]].val[k];
+		if (sum != scenario_value(&a->sc[k], v))
+			return false;
+	}
+	return true;
+}
+
+int disasm_locate(const struct evict_analysis *a, const struct loc_table *lt, enum var v, struct expr *out)
+{
+	int best = -1, idx[3], sign[3] = { 1, 1, 1 }, n = (int)lt->n;
+
+	for (int terms = 1; terms <= 3 && best < 0; terms++) {
+		for (idx[0] = 0; idx[0] < n; idx[0]++)
+		for (idx[1] = terms > 1 ? 0 : n - 1; idx[1] < n; idx[1]++)
+		for (idx[2] = terms > 2 ? 0 : n - 1; idx[2] < n; idx[2]++)
+		for (int signs = 0; signs < (1 << (terms - 1)); signs++) {
+			int c = 0;
+
+			if ((terms > 1 && idx[1] == idx[0]) || (terms > 2 && (idx[2] == idx[0] || idx[2] == idx[1])))
+				continue;
+			sign[1] = signs & 1 ? -1 : 1;
+			sign[2] = signs & 2 ? -1 : 1;
+			for (int i = 0; i < terms; i++)
+				c += cost(&lt->loc[idx[i]].t);
+			if ((best >= 0 && c >= best) || !matches(a, lt, idx, sign, terms, v))
+				continue;
+			best = c;
+			out->n = terms;
+			for (int i = 0; i < terms; i++) {
+				out->t[i] = lt->loc[idx[i]].t;
+				out->t[i].sign = sign[i];
+			}
+		}
+	}
+	return best < 0 ? -ENOENT : 0;
+}
