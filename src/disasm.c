@@ -330,6 +330,23 @@ int disasm_text(const struct elf_image *img, uint64_t addr, char *buf, size_t le
 	return 0;
 }
 
+int disasm_class_at(const struct elf_image *img, uint64_t addr, enum insn_class *cls)
+{
+	size_t avail = 16, n;
+	cs_insn *ci;
+
+	while (avail && !elf_image__bytes(img, addr, avail))
+		avail--;
+	if (!avail)
+		return -ERANGE;
+	n = cs_disasm(cs_att, elf_image__bytes(img, addr, avail), avail, addr, 1, &ci);
+	if (!n)
+		return -EILSEQ;
+	*cls = insn_classify(ci->bytes, ci->size);
+	cs_free(ci, n);
+	return 0;
+}
+
 int disasm_mov_eax_imm(const struct elf_image *img, uint64_t addr, uint64_t *imm)
 {
 	const uint8_t *b = elf_image__bytes(img, addr, 9);

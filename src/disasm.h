@@ -86,8 +86,11 @@ long code_index(const struct code *code, uint64_t addr);
 /* AT&T text of the instruction at ADDR as gdb shows it ("je 0x11e111"). */
 int disasm_text(const struct elf_image *img, uint64_t addr, char *buf, size_t len);
 
-/* How a uprobe on these instruction bytes is run. */
+/* How a uprobe on these instruction bytes (one whole instruction) is run. */
 enum insn_class insn_classify(const uint8_t *bytes, size_t len);
+
+/* How a uprobe on the instruction at ADDR is run; -EILSEQ when it does not decode. */
+int disasm_class_at(const struct elf_image *img, uint64_t addr, enum insn_class *cls);
 const char *insn_class_name(enum insn_class cls);
 
 /* Register family of a capstone x86 register, or GPR_NONE. */

@@ -81,9 +81,7 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 	case M_OVERHEAD:
 	case M_MEM_USED:
 	case M_MEM_TOFREE:
-		if (!(p->var_mask & (1U << var_of(m))))
-			return p->why_no_values;
-		return no_calls;
+		return (p->var_mask & (1U << var_of(m))) ? no_calls : p->why_no_values;
 	default:
 		return NULL;
 	}

@@ -37,20 +37,119 @@ static struct plan_site *plan_push(struct probe_plan *plan)
 
 static int site_at(struct plan_site *s, const struct target *t, const struct elf_sym *fn, uint64_t addr)
 {
-	const uint8_t *b = elf_image__bytes(t->img, addr, 16);
+	enum insn_class cls;
 	int err;
 
 	err = elf_image__file_offset(t->img, addr, &s->file_offset);
+	if (!err)
+		err = disasm_class_at(t->img, addr, &cls);
 	if (err)
 		return err;
 	s->addr = addr;
 	s->func_addr = fn->addr;
 	s->func_size = fn->size;
-	s->cls = b && insn_classify(b, 16) == INSN_EMULATED ? SITE_EMULATED : SITE_SINGLE_STEPPED;
+	s->cls = cls == INSN_EMULATED ? SITE_EMULATED : SITE_SINGLE_STEPPED;
 	if (addr == fn->addr)
 		snprintf(s->name, sizeof(s->name), "%s", fn->name);
 	else
 		snprintf(s->name, sizeof(s->name), "%s+%llu", fn->name, (unsigned long long)(addr - fn->addr));
+	return 0;
+}
+
+/* pt_regs index of a register family. */
+static __u8 ev_reg_of(enum gpr r)
+{
+	static const __u8 map[GPR_N] = {
+		[GPR_RAX] = EV_RAX, [GPR_RCX] = EV_RCX, [GPR_RDX] = EV_RDX, [GPR_RBX] = EV_RBX,
+		[GPR_RSP] = EV_RSP, [GPR_RBP] = EV_RBP, [GPR_RSI] = EV_RSI, [GPR_RDI] = EV_RDI,
+		[GPR_R8] = EV_R8, [GPR_R9] = EV_R9, [GPR_R10] = EV_R10, [GPR_R11] = EV_R11,
+		[GPR_R12] = EV_R12, [GPR_R13] = EV_R13, [GPR_R14] = EV_R14, [GPR_R15] = EV_R15,
+	};
+
+	return map[r];
+}
+
+/* The kernel's form of an expression; globals become runtime addresses. */
+static int ev_expr_of(const struct expr *e, const struct target *t, struct ev_expr *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < e->n; i++) {
+		const struct term *term = &e->t[i];
+		struct ev_term *k = &out->t[i];
+
+		k->sign = (__s8)term->sign;
+		switch (term->kind) {
+		case TERM_REG:
+			k->kind = EV_TERM_REG;
+			k->reg = ev_reg_of(term->reg);
+			break;
+		case TERM_MEM:
+			k->kind = EV_TERM_MEM_REG;
+			k->reg = ev_reg_of(term->reg);
+			k->off = term->off;
+			break;
+		case TERM_GLOBAL:
+			if (!t->bias_known)
+				return -ENOENT;
+			k->kind = EV_TERM_MEM_ABS;
+			k->off = (__s64)((uint64_t)term->off + t->bias);
+			break;
+		}
+	}
+	return 0;
+}
+
+static void plan_global(struct plan_global *g, const struct global_rec *r)
+{
+	g->known = r->present;
+	g->addr = r->addr;
+}
+
+int plan_add_offsets(struct probe_plan *plan, const struct target *t, const struct offsets *o)
+{
+	struct elf_sym fn = { .name = o->function, .addr = o->func_addr, .size = o->func_size };
+	int err;
+
+	plan_global(&plan->maxmemory, &o->global[G_MAXMEMORY]);
+	plan_global(&plan->numcommands, &o->global[G_STAT_NUMCOMMANDS]);
+	plan_global(&plan->evictedkeys, &o->global[G_STAT_EVICTEDKEYS]);
+	plan_global(&plan->used_memory, &o->global[G_USED_MEMORY]);
+	for (int i = 0; i < o->nsites; i++) {
+		const struct site_rec *sr = &o->site[i];
+		struct plan_site *s = plan_push(plan);
+
+		if (!s)
+			return -E2BIG;
+		err = site_at(s, t, &fn, sr->addr);
+		if (err)
+			return err;
+		s->spec.kind = EV_SITE_VALUES;
+		s->spec.flags = sr->slowpath ? EV_SITE_SLOWPATH : 0;
+		plan->slowpath |= sr->slowpath;
+		for (int v = 0; v < NVARS; v++) {
+			if (!o->value[v].present || o->value[v].site != i ||
+			    ev_expr_of(&o->value[v].e, t, &s->spec.expr[v]))
+				continue;
+			s->spec.vars |= 1U << v;
+			plan->var_mask |= 1U << v;
+		}
+	}
+	plan->values = plan->var_mask != 0;
+	/* Keys evicted: the server's own counter read at the slow path and the return, or one hit per delete. */
+	plan->keys = plan->slowpath && plan->evictedkeys.known && t->bias_known;
+	if (plan->slowpath && !plan->keys && o->ndeletes) {
+		for (int i = 0; i < o->ndeletes; i++) {
+			struct plan_site *s = plan_push(plan);
+
+			if (!s)
+				return -E2BIG;
+			err = site_at(s, t, &fn, o->del[i].addr);
+			if (err)
+				return err;
+			s->spec.kind = EV_SITE_DELETE;
+		}
+		plan->keys = true;
+	}
 	return 0;
 }
 

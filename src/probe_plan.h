@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "evict.h"
+#include "offsets.h"
 #include "target.h"
 
 /* How a hit at a site is run: the two instruction classes, or the return trampoline. */
@@ -42,7 +43,7 @@ struct probe_plan {
 	bool slowpath;		/* a site marks calls that reached the eviction path */
 	bool keys;		/* keys evicted are counted per call */
 	unsigned var_mask;	/* bit per enum ev_var that some site reads */
-	char why_no_values[256];	/* when !values: the reason, for people */
+	char why_no_values[768];	/* when !values: the reason, for people */
 };
 
 /* Entry and return probes on the eviction function. */
@@ -54,7 +55,14 @@ int plan_add_eviction(struct probe_plan *plan, const struct target *t);
  */
 int plan_add_commands(struct probe_plan *plan, const struct target *t);
 
-/* Hits per command at sites every command passes, by class. */
+/*
+ * The value, slow-path and delete sites of a verified offset file, and the
+ * globals read from memory. Variables whose expression needs a global are
+ * left out when the target's load bias is unknown.
+ */
+int plan_add_offsets(struct probe_plan *plan, const struct target *t, const struct offsets *o);
+
+/* "emulated", "single-stepped" or "return". */
 const char *site_class_name(int cls);
 
 #endif /* REDPROF_PROBE_PLAN_H */

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "disasm.h"
+#include "flow.h"
 #include "evict.h"
 #include "evict.skel.h"
 #include "probes.h"
@@ -43,23 +44,27 @@ int probes_check_privilege(void)
 	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1)) ? 0 : -EPERM;
 }
 
-/* A site is attachable only at an instruction boundary of its function's linear disassembly. */
+/*
+ * A site is attachable only on an instruction boundary of its function
+ * (or of a part of it reached by a jump), whatever produced the plan.
+ */
 static int check_boundary(const struct target *t, const struct plan_site *s)
 {
-	struct code code = { 0 };
+	struct elf_sym fn = { .name = "", .addr = s->func_addr, .size = s->func_size };
+	struct flow f;
 	uint64_t off;
 	int err;
 
-	if (s->addr < s->func_addr || s->addr >= s->func_addr + s->func_size)
-		return -EFAULT;
 	err = elf_image__file_offset(t->img, s->addr, &off);
 	if (!err && off != s->file_offset)
 		err = -EFAULT;
 	if (!err)
-		err = disasm_linear(t->img, s->func_addr, s->func_size, &code);
-	if (!err && !code_at(&code, s->addr))
+		err = flow_build(t->img, &fn, &f);
+	if (err)
+		return err == -ERANGE ? -EFAULT : err;
+	if (!flow_part_at(&f, s->addr) || !code_at(&f.code, s->addr))
 		err = -EFAULT;
-	code_free(&code);
+	flow_free(&f);
 	return err;
 }
 

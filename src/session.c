@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "offsets_store.h"
 #include "session.h"
 #include "util.h"
 
@@ -42,6 +43,50 @@ static int plan_commands(struct session *s)
 		return 0;
 	}
 	return plan_add_commands(&s->plan, s->t);
+}
+
+/*
+ * The offset file's sites, or why there are none. A file given with
+ * --offsets that does not fit is an error; anything else degrades to what
+ * needs only symbols, and says so.
+ */
+static int plan_offsets(struct session *s, const struct session_opts *o, struct session_error *e)
+{
+	struct offsets offs;
+	struct offsets_choice c;
+	char why[512] = "";
+	int err;
+
+	err = offsets_for_target(s->t, o->offsets_file, o->offsets_dir, &offs, &c, why, sizeof(why));
+	if (err) {
+		snprintf(e->detail, sizeof(e->detail), "%s", why);
+		return err;
+	}
+	if (c.origin == ORIGIN_NONE) {
+		snprintf(s->plan.why_no_values, sizeof(s->plan.why_no_values),
+			 "no offset file for build-id %s (%s); generate one with: redprof offsets generate -p %d "
+			 "-o FILE, then pass --offsets FILE", s->t->img->build_id, why, (int)s->t->pid);
+		note(s, "no offset file for this build: showing what needs only symbols (eviction latency, "
+			"calls, commands)");
+		note(s, s->plan.why_no_values);
+		return 0;
+	}
+	err = plan_add_offsets(&s->plan, s->t, &offs);
+	if (err)
+		return err;
+	snprintf(s->offsets_source, sizeof(s->offsets_source), "%s", c.source);
+	snprintf(s->strategy, sizeof(s->strategy), "%s", strategy_name(c.strategy));
+	snprintf(s->plan.why_no_values, sizeof(s->plan.why_no_values),
+		 "the offset file (%s) has no site for this in build-id %s", c.source, s->t->img->build_id);
+	{
+		char msg[640];
+
+		snprintf(msg, sizeof(msg), "offsets: %s (%s strategy)", c.source, s->strategy);
+		note(s, msg);
+	}
+	for (int i = 0; i < c.nnotes; i++)
+		note(s, c.notes[i]);
+	return 0;
 }
 
 static void snapshot(struct session *s, struct ev_totals *dst, uint64_t *cmds)
@@ -78,13 +123,16 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 
 	e->stage = STAGE_PLAN;
 	err = plan_add_eviction(&s->plan, s->t);
-	if (!err)
-		err = plan_commands(s);
 	if (err)
 		goto fail;
-	if (!s->plan.values)
-		note(s, "no offset file for this build: showing what needs only symbols "
-			"(eviction latency, calls, commands)");
+	e->stage = STAGE_OFFSETS;
+	err = plan_offsets(s, o, e);
+	if (err)
+		goto fail;
+	e->stage = STAGE_PLAN;
+	err = plan_commands(s);
+	if (err)
+		goto fail;
 
 	err = probes__open(s->t, &s->plan, &s->probes, &pstage, &failed);
 	if (err) {

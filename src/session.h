@@ -42,7 +42,7 @@ struct session_error {
 	char detail[512];	/* e.g. the offset file's FILE:LINE: message */
 };
 
-#define SESSION_MAX_NOTES 8
+#define SESSION_MAX_NOTES 16
 
 struct session {
 	struct target *t;
