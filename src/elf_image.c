@@ -157,7 +157,12 @@ int elf_image__open(const char *path, struct elf_image **out)
 		err = -errno;
 		goto fail;
 	}
-	img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);
+	/*
+	 * Read, not mmap: the kernel plants uprobe breakpoints into every new
+	 * mapping of a file that has system-wide uprobes (another tracer), so a
+	 * mapping could show int3 where the file has the real instruction.
+	 */
+	img->elf = elf_begin(img->fd, ELF_C_READ, NULL);
 	if (!img->elf || elf_kind(img->elf) != ELF_K_ELF || !gelf_getehdr(img->elf, &eh) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
 	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {

@@ -25,7 +25,7 @@ struct elf_image {
 	char *path;
 	int fd;
 	Elf *elf;
-	const uint8_t *raw;	/* the whole file, mapped by libelf */
+	const uint8_t *raw;	/* the whole file, read into memory by libelf */
 	size_t raw_size;
 	bool pie;		/* ET_DYN: loaded at a bias */
 	GElf_Phdr *load;	/* PT_LOAD headers */
