@@ -1,0 +1,68 @@
+#!/bin/bash
+# e2e-matrix.t: offset files of differently shaped builds, checked at run
+# time with real uprobes. Each build (gcc -O2, its stripped copy, gcc -O3
+# -flto, clang -O2, Redis 6.0 with freeMemoryIfNeeded and getMaxmemoryState
+# not inlined, Redis 8.0, Debian's deb12u7) runs in eviction with a non-zero
+# overhead (appendonly yes), and redprof profiles it with the file it
+# generates on the fly. A wrong register or slot shows at once: mem_tofree
+# negative (huge), above maxmemory or equal to it; mem_used not above
+# maxmemory; mem_reported far from INFO's used_memory.
+. "$top_srcdir/t/lib.sh"
+
+require_bpf
+require_cmd redis-server redis-cli redis-benchmark jq
+
+BUILDS="src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto src-7.0.15-clang src-6.0.16 src-8.0.2 deb12u7"
+paths=$("$top_srcdir/t/fixtures.sh" $BUILDS) || bail "cannot build the fixtures: $BUILDS"
+
+MAXMEMORY=$((20 * 1024 * 1024))
+
+check_build() { # NAME BINARY
+	local name=$1 bin=$2 dir=$TMPDIR_T/$1 port pid out total strategy keys delta before
+	mkdir -p "$dir"
+	REDIS_SERVER="$bin" start_redis "m$$_${name//[^a-zA-Z0-9]/_}" --maxmemory 20mb \
+		--maxmemory-policy allkeys-lru --appendonly yes --appendfsync no
+	eval "port=\$m$$_${name//[^a-zA-Z0-9]/_}_PORT pid=\$m$$_${name//[^a-zA-Z0-9]/_}_PID"
+	redis-benchmark -p "$port" -t set -n 50000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1
+	before=$(info "$port" evicted_keys)
+	out=$dir/out.jsonl
+	start_redprof "$out" "$dir/err" -p "$pid" --json -i 0.5 --offsets-dir "$TMPDIR_T/none"
+	wait_lines "$out" 1
+	(for _ in $(seq 20); do info "$port" used_memory; sleep 0.25; done) >"$dir/used" &
+	redis-benchmark -p "$port" -t set -n 40000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1
+	wait $!
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	delta=$(($(info "$port" evicted_keys) - before))
+	redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
+	total=$(tail -n 1 "$out")
+	strategy=$(sed -n 's/^redprof: offsets: .* (\(.*\) strategy)$/\1/p' "$dir/err")
+
+	[ "$EXIT_STATUS" = 0 ] && echo "$total" | jq -e '.type == "total"' >/dev/null
+	ok $? "$name: redprof ran and exited 0 (offsets generated on the fly, $strategy strategy)"
+	echo "$total" | jq -e '[.histograms | has("mem_reported", "overhead", "mem_used", "mem_tofree")] | all' >/dev/null
+	ok $? "$name: all four variables measured$(echo "$total" | jq -r '.unavailable | to_entries | map(" [\(.key): \(.value)]") | add // ""')"
+	echo "$total" | jq -e --argjson mm $MAXMEMORY '.histograms.mem_tofree |
+		.count > 1000 and .min > 0 and .max < $mm / 2' >/dev/null
+	ok $? "$name: mem_tofree > 0 and well below maxmemory: $(echo "$total" | jq -c '.histograms.mem_tofree | {count,min,max}')"
+	echo "$total" | jq -e --argjson mm $MAXMEMORY '.histograms.mem_used.min > $mm and .histograms.mem_used.max < $mm * 1.5' >/dev/null
+	ok $? "$name: mem_used is above maxmemory on every evicting call: $(echo "$total" | jq -c '.histograms.mem_used | {min,max}')"
+	echo "$total" | jq -e '.histograms.overhead.max > 0 and .histograms.overhead.max < .histograms.mem_reported.min' >/dev/null
+	ok $? "$name: overhead is non-zero and smaller than mem_reported: $(echo "$total" | jq -c '.histograms.overhead | {min,max}')"
+	mean=$(echo "$total" | jq '.histograms.mem_reported | .sum / .count | floor')
+	used=$(awk '{s += $1; n++} END {printf "%d", s / n}' "$dir/used")
+	[ $((mean * 10)) -ge $((used * 9)) ] && [ $((mean * 10)) -le $((used * 11)) ]
+	ok $? "$name: mean mem_reported ($mean) within 10% of INFO used_memory ($used)"
+	keys=$(echo "$total" | jq .keys_evicted)
+	[ "$delta" -gt 1000 ] && [ $(((keys - delta) * 50)) -le "$delta" ] && [ $(((delta - keys) * 50)) -le "$delta" ]
+	ok $? "$name: keys_evicted ($keys) matches INFO's evicted_keys delta ($delta) within 2%"
+}
+
+# Debian's packages ship redis-check-rdb; Redis runs as a server when called redis-server.
+while read -r name path; do
+	[ -x "$(dirname "$path")/redis-server" ] && path=$(dirname "$path")/redis-server
+	check_build "$name" "$path"
+done <<<"$paths"
+
+echo "1..$TAP_N"
+done_testing
