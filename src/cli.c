@@ -176,7 +176,8 @@ static int target_error(const struct session_error *e, int pid)
 	}
 	switch (e->problem) {
 	case TARGET_NOT_ELF:
-		say("PID %d is not a Redis server: its executable is not an x86-64 ELF program", pid);
+		say("PID %d is not a Redis server: it has no x86-64 ELF executable (a kernel thread or "
+		    "a script?). Give the PID of redis-server (pgrep -a redis-server)", pid);
 		break;
 	case TARGET_NOT_REDIS:
 		say("PID %d is not a Redis or Valkey server: its executable has no processCommand "

@@ -126,6 +126,8 @@ int proc_load_bias(pid_t pid, const char *exe, const struct elf_image *img, uint
 	return err;
 }
 
+static bool target_exists(pid_t pid);
+
 int target__open(pid_t pid, struct target **out, enum target_problem *problem)
 {
 	struct target *t = xcalloc(1, sizeof(*t));
@@ -141,6 +143,11 @@ int target__open(pid_t pid, struct target **out, enum target_problem *problem)
 		goto fail;
 	}
 	n = readlink(t->proc_exe, t->exe, sizeof(t->exe) - 1);
+	if (n < 0 && errno == ENOENT && target_exists(pid)) {
+		*problem = TARGET_NOT_ELF;	/* a kernel thread has no executable */
+		err = -ENOEXEC;
+		goto fail;
+	}
 	if (n < 0) {
 		err = errno == ENOENT ? -ESRCH : -errno;
 		goto fail;
@@ -165,7 +172,6 @@ int target__open_binary(const char *path, struct target **out, enum target_probl
 
 	*problem = TARGET_OK;
 	snprintf(t->exe, sizeof(t->exe), "%s", path);
-	snprintf(t->proc_exe, sizeof(t->proc_exe), "%.63s", path);
 	err = open_image(t, path, problem);
 	if (err) {
 		target__close(t);
@@ -183,9 +189,14 @@ void target__close(struct target *t)
 	free(t);
 }
 
+static bool target_exists(pid_t pid)
+{
+	return !kill(pid, 0) || errno != ESRCH;
+}
+
 bool target__alive(const struct target *t)
 {
-	return !kill(t->pid, 0) || errno != ESRCH;
+	return target_exists(t->pid);
 }
 
 int target__read(const struct target *t, uint64_t vaddr, void *buf, size_t len)

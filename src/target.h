@@ -16,7 +16,7 @@
 
 struct target {
 	pid_t pid;
-	char proc_exe[64];	/* "/proc/PID/exe": what we read and attach to */
+	char proc_exe[64];	/* "/proc/PID/exe": what we read and attach to ("" for a file) */
 	char root[64];		/* "/proc/PID/root": the target's filesystem */
 	char exe[PATH_MAX];	/* the executable's path as the target sees it */
 	struct elf_image *img;
