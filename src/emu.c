@@ -593,16 +593,6 @@ void emu_free(struct emu *e)
 	e->trace = NULL;
 }
 
-void emu_clone(struct emu *dst, const struct emu *src)
-{
-	*dst = *src;
-	dst->mem = src->mem_cap ? xcalloc(src->mem_cap, sizeof(*src->mem)) : NULL;
-	if (dst->mem)
-		memcpy(dst->mem, src->mem, src->mem_cap * sizeof(*src->mem));
-	dst->trace = NULL;
-	dst->ntrace = dst->trace_cap = 0;
-}
-
 static void record(struct emu *e, const struct insn *in)
 {
 	if (e->ntrace == e->trace_cap) {

@@ -79,8 +79,6 @@ struct emu {
 
 void emu_init(struct emu *e, const struct code *code, const struct emu_hooks *hooks);
 void emu_free(struct emu *e);
-/* A copy of SRC's registers, flags and memory, with its own trace. */
-void emu_clone(struct emu *dst, const struct emu *src);
 
 /* Runs from e->rip for at most MAX_STEPS instructions. */
 enum emu_stop emu_run(struct emu *e, size_t max_steps);

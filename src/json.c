@@ -140,12 +140,6 @@ void jw_i64(struct jw *w, int64_t v)
 	puts_(w, b);
 }
 
-void jw_bool(struct jw *w, bool v)
-{
-	sep(w);
-	puts_(w, v ? "true" : "false");
-}
-
 void jw_null(struct jw *w)
 {
 	sep(w);

@@ -342,6 +342,7 @@ int offsets_generate(const struct target *t, enum strategy strategy, const char 
 	}
 	r->strategy = d ? STRATEGY_DWARF : STRATEGY_DISASM;
 	if (d) {
+		note(r, "debug information: %s", dwarf_ctx_source(d));
 		dwarf_globals(d, t->img, o->global);
 		if (o->global[G_MAXMEMORY].present)
 			hint = o->global[G_MAXMEMORY].addr;

@@ -14,11 +14,6 @@
 #include "site_verify.h"
 #include "util.h"
 
-const char *offsets_default_dir(void)
-{
-	return OFFSETS_DIR;
-}
-
 static bool has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);

@@ -32,7 +32,4 @@ struct offsets_choice {
 int offsets_for_target(const struct target *t, const char *file, const char *dir, struct offsets *o,
 		       struct offsets_choice *c, char *why, size_t len);
 
-/* The installed directory of shipped offset files. */
-const char *offsets_default_dir(void);
-
 #endif /* REDPROF_OFFSETS_STORE_H */

@@ -23,9 +23,9 @@ int main(void)
 	jw_null(&w);
 	jw_arr_end(&w);
 	jw_key(&w, "c");
-	jw_bool(&w, false);
+	jw_str(&w, "x");
 	jw_obj_end(&w);
-	is_str(w.buf, "{\"a\":1,\"b\":[2,{},null],\"c\":false}", "commas between members and elements only");
+	is_str(w.buf, "{\"a\":1,\"b\":[2,{},null],\"c\":\"x\"}", "commas between members and elements only");
 
 	jw_reset(&w);
 	jw_str(&w, "q\"b\\n\n\x01");
