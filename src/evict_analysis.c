@@ -529,6 +529,20 @@ static bool only_evicting(const struct evict_analysis *a, uint64_t addr)
 	return true;
 }
 
+bool analysis_only_evicting(const struct evict_analysis *a, uint64_t addr)
+{
+	bool some = false;
+
+	for (size_t k = 0; k < a->nsc; k++) {
+		bool v = visits(&a->sc[k], addr, NULL);
+
+		if (v && !a->sc[k].evicts)
+			return false;
+		some |= v;
+	}
+	return some;
+}
+
 static int find_slow_path(struct evict_analysis *a)
 {
 	const struct scenario *e0 = NULL;

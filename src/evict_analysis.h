@@ -85,6 +85,9 @@ void evict_analysis_free(struct evict_analysis *a);
 /* The value of V in scenario S. */
 uint64_t scenario_value(const struct scenario *s, enum var v);
 
+/* Whether ADDR runs in some evicting run and in no run that does not evict. */
+bool analysis_only_evicting(const struct evict_analysis *a, uint64_t addr);
+
 /* Registers before candidate CAND (index into a->cand) in scenario S, which must evict. */
 const struct emu_regs *analysis_regs(const struct evict_analysis *a, size_t s, size_t cand);
 

@@ -259,16 +259,26 @@ static int split(struct parser *p, char *line, char **field, int *n)
 	}
 }
 
+/* A plain decimal: digits only, no sign, no base prefix, no leading zero. */
+static bool decimal(const char *s, uint64_t *v)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (!n || s[n] || (n > 1 && s[0] == '0'))
+		return false;
+	return !parse_u64(s, v);
+}
+
 static int number(struct parser *p, const char *s, const char *what, uint64_t *v)
 {
-	if (parse_u64(s, v))
-		return fail(p, "malformed %s '%s'", what, s);
+	if (!decimal(s, v))
+		return fail(p, "malformed %s '%s': give a decimal number", what, s);
 	return 0;
 }
 
 static int hex_number(struct parser *p, const char *s, const char *what, uint64_t *v)
 {
-	if (strncmp(s, "0x", 2) || parse_u64(s, v))
+	if (strncmp(s, "0x", 2) || !s[2] || strspn(s + 2, "0123456789abcdef") != strlen(s + 2) || parse_u64(s, v))
 		return fail(p, "malformed %s '%s': give a 0x-prefixed hexadecimal number", what, s);
 	return 0;
 }
@@ -284,7 +294,7 @@ static int code_location(struct parser *p, const char *s, uint64_t *addr, char *
 	if (!strncmp(s, "0x", 2))
 		return hex_number(p, s, "address", addr);
 	if (plus) {
-		if (parse_u64(plus + 1, &off) || !isdigit((unsigned char)plus[1]))
+		if (!decimal(plus + 1, &off))
 			return fail(p, "malformed offset in '%s': give NAME+DECIMAL", s);
 		snprintf(ref, reflen, "%.*s", (int)(plus - s), s);
 	} else {
@@ -350,8 +360,7 @@ static int global_location(struct parser *p, const char *s, char *sym, size_t sy
 		*off = (int64_t)*addr;
 		return 0;
 	}
-	if (!plus || plus == s || parse_u64(plus + 1, &v) || !isdigit((unsigned char)plus[1]) ||
-	    (size_t)(plus - s) >= symlen)
+	if (!plus || plus == s || !decimal(plus + 1, &v) || (size_t)(plus - s) >= symlen)
 		return fail(p, "malformed global location '%s': give OBJECT+DECIMAL or 0xADDRESS", s);
 	snprintf(sym, symlen, "%.*s", (int)(plus - s), s);
 	*off = (int64_t)v;
@@ -398,7 +407,7 @@ static int parse_term(struct parser *p, const char *s, struct term *t)
 			t->off = c == '-' ? -(int64_t)v : (int64_t)v;
 			return 0;
 		}
-		if (c == '+' && !parse_u64(op + 1, &v) && isdigit((unsigned char)op[1]) && strlen(buf) < sizeof(t->sym)) {
+		if (c == '+' && decimal(op + 1, &v) && strlen(buf) < sizeof(t->sym)) {
 			t->kind = TERM_GLOBAL;
 			snprintf(t->sym, sizeof(t->sym), "%s", buf);
 			t->sym_off = (int64_t)v;
@@ -427,6 +436,8 @@ static int parse_expr(struct parser *p, const char *s, struct expr *e)
 			depth++;
 		else if (c == ']')
 			depth--;
+		if (depth < 0 || (depth && !c))
+			return fail(p, "malformed expression '%s': unbalanced brackets", s);
 		if (depth || (c != '+' && c != '-' && c))
 			continue;
 		if (e->n == OFFSETS_MAX_TERMS)
@@ -635,23 +646,29 @@ static int record(struct parser *p, char **f, int n)
 	return 0;
 }
 
+/* A record the file lacks: it has no line to name. */
+static int missing(struct parser *p, const char *what)
+{
+	snprintf(p->err, p->errlen, "%s: %s", p->name, what);
+	return -EINVAL;
+}
+
 /* References between records: sites of values, names of code locations. */
 static int finish(struct parser *p)
 {
 	struct offsets *o = p->o;
 	int end = p->line;
 
-	p->line = end;
 	if (!p->seen_format)
-		return fail(p, "empty file: no 'redprof-offsets %d' line", OFFSETS_FORMAT);
+		return missing(p, "empty file: no 'redprof-offsets 1' line");
 	if (!p->seen_build)
-		return fail(p, "missing build-id");
+		return missing(p, "missing build-id");
 	if (!p->seen_server)
-		return fail(p, "missing server line");
+		return missing(p, "missing server line");
 	if (!p->seen_function)
-		return fail(p, "missing function line");
+		return missing(p, "missing function line");
 	if (!p->seen_inlined)
-		return fail(p, "missing inlined line");
+		return missing(p, "missing inlined line");
 	for (int i = 0; i < o->nsites; i++)
 		if (resolve(p, p->code_ref[i], &o->site[i].addr, end))
 			return -EINVAL;

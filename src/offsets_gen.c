@@ -213,7 +213,7 @@ static void name_terms(const struct elf_image *img, struct offsets *o)
 static void locate_all(const struct evict_analysis *a, struct dwarf_ctx *d, enum strategy mode, struct found *fd,
 		       struct gen_result *r)
 {
-	char why[256] = "";
+	char why[NVARS][256] = { "" };
 	bool use_disasm = mode != STRATEGY_DWARF;
 
 	for (size_t c = 0; c < a->ncand; c++) {
@@ -221,7 +221,7 @@ static void locate_all(const struct evict_analysis *a, struct dwarf_ctx *d, enum
 		bool have_lt = false;
 
 		for (int v = 0; v < NVARS; v++) {
-			if (d && !dwarf_locate(d, a, c, (enum var)v, &fd->e[c][v], why, sizeof(why))) {
+			if (d && !dwarf_locate(d, a, c, (enum var)v, &fd->e[c][v], why[v], sizeof(why[v]))) {
 				fd->have[c][v] = true;
 				fd->by[c][v] = STRATEGY_DWARF;
 				continue;
@@ -243,8 +243,7 @@ static void locate_all(const struct evict_analysis *a, struct dwarf_ctx *d, enum
 		for (size_t c = 0; c < a->ncand; c++)
 			any |= fd->have[c][v];
 		if (!any)
-			note(r, "%s: not found on the slow path%s%s", var_name((enum var)v), why[0] && d ? ": " : "",
-			     d ? why : "");
+			note(r, "%s: not found on the slow path%s%s", var_name((enum var)v), why[v][0] ? ": " : "", why[v]);
 	}
 }
 
@@ -280,8 +279,10 @@ static void disasm_globals(const struct evict_analysis *a, const struct target *
 	if (!o->global[G_USED_MEMORY].present && a->used_memory_known)
 		set_global(t->img, &o->global[G_USED_MEMORY], a->used_memory, STRATEGY_DISASM);
 	if (!o->global[G_STAT_EVICTEDKEYS].present) {
-		if (!find_delete_calls(&a->flow, dels, OFFSETS_MAX_DELETES, &n) &&
-		    !find_evictedkeys(&a->flow, dels, n, &addr))
+		if (find_delete_calls(&a->flow, dels, OFFSETS_MAX_DELETES, &n))
+			note(r, "stat_evictedkeys: not found, and no call to a known delete function: keys evicted "
+				"are not available for this build");
+		else if (!find_evictedkeys(&a->flow, dels, n, &addr))
 			set_global(t->img, &o->global[G_STAT_EVICTEDKEYS], addr, STRATEGY_DISASM);
 		else
 			note(r, "stat_evictedkeys: no single server field is incremented after the delete calls; "

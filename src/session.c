@@ -222,6 +222,8 @@ void session__reset(struct session *s)
 
 const char *session__why_no_evictions(const struct session *s, const struct sample *smp)
 {
+	if (!smp->calls && smp->maxmemory == 0)
+		return "maxmemory is 0: Redis does not evict";
 	if (smp->calls || !smp->commands)
 		return NULL;
 	if (smp->maxmemory > 0)

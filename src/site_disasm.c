@@ -30,6 +30,55 @@ static void add_loc(struct loc_table *lt, const struct term *t)
 	}
 }
 
+/*
+ * The frame register (rsp or rbp) through which the instruction WRITER
+ * addresses the slot at ADDR: a store's own base, or, for a call writing
+ * through a pointer argument, the base of the lea that made the argument.
+ * The verifier proves a slot in the same terms, so this is the form used.
+ */
+static bool slot_base(const struct evict_analysis *a, const struct emu *st, uint64_t addr, uint64_t writer,
+		      enum gpr *base)
+{
+	static const enum gpr args[] = { GPR_RDI, GPR_RSI, GPR_RDX, GPR_RCX, GPR_R8, GPR_R9 };
+	const struct insn *w = code_at(&a->flow.code, writer);
+	const cs_x86 *x;
+
+	if (!w)
+		return false;
+	x = &w->cs->detail->x86;
+	if (w->flow != FLOW_CALL && w->flow != FLOW_ICALL) {
+		for (int i = 0; i < x->op_count; i++) {
+			const cs_x86_op *op = &x->operands[i];
+			enum gpr b = gpr_of(op->mem.base);
+
+			if (op->type == X86_OP_MEM && (op->access & CS_AC_WRITE) && (b == GPR_RSP || b == GPR_RBP) &&
+			    st->regs.r[b] + (uint64_t)op->mem.disp == addr) {
+				*base = b;
+				return true;
+			}
+		}
+		return false;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(args); i++) {
+		const struct insn *lea;
+		const cs_x86_op *src;
+		uint64_t d;
+		enum gpr b;
+
+		if (flow_reaching_def(&a->flow, writer, args[i], &d) || !(lea = code_at(&a->flow.code, d)) ||
+		    lea->cs->id != X86_INS_LEA)
+			continue;
+		src = &lea->cs->detail->x86.operands[1];
+		b = gpr_of(src->mem.base);
+		if ((b == GPR_RSP || b == GPR_RBP) && src->mem.index == X86_REG_INVALID &&
+		    st->regs.r[b] + (uint64_t)src->mem.disp == addr) {
+			*base = b;
+			return true;
+		}
+	}
+	return false;
+}
+
 int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_table *lt)
 {
 	struct emu st[ANALYSIS_MAX_SCENARIOS];
@@ -67,23 +116,26 @@ int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_tab
 				lt->loc[lt->n - 1].val[k] = st[k].regs.r[r];
 	}
 
-	/* Stack slots written during the run, intact since. */
+	/* Stack slots written during the run, intact since, addressed as their producer does. */
 	for (size_t i = 0; i < st[first].mem_cap; i++) {
 		const struct emu_mem_entry *m = &st[first].mem[i];
-		uint64_t rsp = st[first].regs.r[GPR_RSP];
-		int64_t off = (int64_t)(m->addr - rsp);
+		enum gpr base;
+		int64_t off;
 		bool same = m->addr && m->mask == 0xff && m->writer;
 
-		if (!same || off < -SLOT_BELOW || off >= SLOT_ABOVE)
+		if (!same || !slot_base(a, &st[first], m->addr, m->writer, &base))
+			continue;
+		off = (int64_t)(m->addr - st[first].regs.r[base]);
+		if (off < -SLOT_BELOW || off >= SLOT_ABOVE)
 			continue;
 		for (size_t k = 0; k < a->nsc && same; k++)
-			same = !have[k] || emu_mem_writer(&st[k], st[k].regs.r[GPR_RSP] + (uint64_t)off) == m->writer;
-		if (!same || flow_slot_intact(&a->flow, site, GPR_RSP, off, m->writer))
+			same = !have[k] || emu_mem_writer(&st[k], st[k].regs.r[base] + (uint64_t)off) == m->writer;
+		if (!same || flow_slot_intact(&a->flow, site, base, off, m->writer))
 			continue;
-		add_loc(lt, &(struct term){ .kind = TERM_MEM, .reg = GPR_RSP, .off = off, .from = m->writer });
+		add_loc(lt, &(struct term){ .kind = TERM_MEM, .reg = base, .off = off, .from = m->writer });
 		for (size_t k = 0; k < a->nsc; k++)
 			if (have[k])
-				lt->loc[lt->n - 1].val[k] = emu_read(&st[k], st[k].regs.r[GPR_RSP] + (uint64_t)off, 8);
+				lt->loc[lt->n - 1].val[k] = emu_read(&st[k], st[k].regs.r[base] + (uint64_t)off, 8);
 	}
 
 	/* server.maxmemory, read at the hit. */

@@ -12,7 +12,8 @@
  *  - every register a value reads is defined, on every path reaching the
  *    site, by the recorded instruction and nothing after it; every stack
  *    slot is untouched since it was written; every global is a field of a
- *    named object or a writable address.
+ *    named object or a writable address;
+ *  - a site marked slowpath runs only when mem_used > maxmemory.
  */
 #ifndef REDPROF_SITE_VERIFY_H
 #define REDPROF_SITE_VERIFY_H

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -189,9 +190,13 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 {
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	const char *p = data;
+	struct stat st;
+	bool direct;
 	int fd, err = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A device or a pipe (-o /dev/null, -o /dev/stdout) is written, never renamed over. */
+	direct = !stat(path, &st) && !S_ISREG(st.st_mode);
+	fd = direct ? open(path, O_WRONLY | O_CLOEXEC) : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = -errno;
 		goto out;
@@ -208,13 +213,13 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (!err && fsync(fd))
+	if (!err && !direct && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err && rename(tmp, path))
+	if (!err && !direct && rename(tmp, path))
 		err = -errno;
-	if (err)
+	if (err && !direct)
 		unlink(tmp);
 out:
 	free(tmp);

@@ -41,7 +41,11 @@ uint64_t now_real_ns(void);
 /* "2026-11-23T10:00:01.250Z" from a CLOCK_REALTIME ns value; BUF >= 32 bytes. */
 void format_iso8601(uint64_t real_ns, char *buf, size_t len);
 
-/* Writes LEN bytes to PATH atomically: a temporary file, fsync, rename. */
+/*
+ * Writes LEN bytes to PATH atomically: a temporary file, fsync, rename. A
+ * PATH that exists and is no regular file (a device, a pipe) is written
+ * directly.
+ */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
 #endif /* REDPROF_UTIL_H */

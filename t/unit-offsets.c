@@ -109,7 +109,7 @@ int main(void)
 	round_trip();
 	refused(2, "redprof-offsets 2", "f.offsets:2: format 2 is not supported", "an unknown format version");
 	refused(2, "", "f.offsets:2: not a redprof offset file", "a file without the format line");
-	refused(0, "", "f.offsets:1: empty file", "an empty file");
+	refused(0, "", "f.offsets: empty file", "an empty file");
 	refused(3, "build-id XYZ", "f.offsets:3: malformed build-id", "a malformed build-id");
 	refused(3, "", "missing build-id", "a file without build-id");
 	refused(5, "function performEvictions 11da20 2146", "f.offsets:5: malformed address '11da20'",
