@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * main.c: redprof's entry point: `redprof -p PID` profiles a Redis
- * server; `redprof offsets ...` manages per-build offset files.
+ * server, in the live view on a terminal and as text or JSON lines
+ * otherwise; `redprof offsets ...` manages per-build offset files.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "offsets_cmd.h"
 #include "profile.h"
 #include "session.h"
+#include "tui.h"
 
 static int profile_main(int argc, char **argv)
 {
@@ -30,9 +32,13 @@ static int profile_main(int argc, char **argv)
 	so.verbose = env.verbose;
 	if (session__open(&so, &s, &se))
 		return cli_session_error(&se, env.pid);
-	for (size_t i = 0; i < s->nnotes; i++)
-		fprintf(stderr, "redprof: %s\n", s->notes[i]);
-	rc = profile_lines(s, &env);
+	if (env.output == OUT_AUTO && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
+		rc = tui_run(s, &env);
+	} else {
+		for (size_t i = 0; i < s->nnotes; i++)
+			fprintf(stderr, "redprof: %s\n", s->notes[i]);
+		rc = profile_lines(s, &env);
+	}
 	session__close(s);
 	return rc;
 }
