@@ -1,0 +1,257 @@
+#!/bin/bash
+# offsets-gdb.t: gdb as an independent oracle for the values an offset file
+# describes. The DWARF build src-7.0.15-O2g runs under gdb, with
+# maxmemory 20mb, allkeys-lru and appendonly yes (the AOF buffer is the
+# overhead, so mem_reported, overhead and mem_used all differ), pushed over
+# maxmemory by a bounded SET load. Two files are checked at once: the dwarf
+# strategy's for that binary and the disasm strategy's for its stripped copy
+# (same build-id, so it applies to the same binary). At each file site gdb
+# evaluates every expression of both files from registers and memory, next
+# to its own DWARF answers, hit by hit:
+#   - mem_tofree: gdb's `print mem_tofree` at the site;
+#   - mem_used, overhead, mem_reported: gdb's own at performEvictions+203,
+#     inside the inlined getMaxmemoryState, where DWARF still has them; from
+#     there the code runs straight to the site (+207 cmp, +210 jae, +212
+#     cmpl, +222 je), so the last +203 hit before a site hit is that call's;
+#   - overhead also as sdsAllocSize(server.aof_buf), read from the sds
+#     header, and maxmemory as gdb's server.maxmemory;
+#   - the file's globals against gdb's server.maxmemory,
+#     server.stat_numcommands, server.stat_evictedkeys and used_memory.
+. "$top_srcdir/t/lib.sh"
+
+require_cmd gdb readelf jq
+if ! gdb -batch -nx -ex 'python print(1)' >/dev/null 2>&1; then
+	[ "${CI:-}" = true ] && bail "this gdb has no Python, which the oracle script needs"
+	skip_all "this gdb has no Python, which the oracle script needs"
+fi
+
+FIXTURES="src-7.0.15-O2g src-7.0.15-O2g-stripped"
+# shellcheck disable=SC2086
+if ! fx=$("$top_srcdir/t/fixtures.sh" $FIXTURES 2>"$TMPDIR_T/fixtures.log"); then
+	why="cannot build fixtures $FIXTURES: $(tail -n 1 "$TMPDIR_T/fixtures.log")"
+	[ "${CI:-}" = true ] && bail "$why"
+	skip_all "$why"
+fi
+declare -A BIN
+while read -r name path; do BIN[$name]=$path; done <<<"$fx"
+O2G=${BIN[src-7.0.15-O2g]}
+STRIPPED=${BIN[src-7.0.15-O2g-stripped]}
+CLI="$(dirname "$O2G")/redis-cli"
+BENCH="$(dirname "$O2G")/redis-benchmark"
+
+plan 38
+
+build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3; exit }'; }
+is "$(build_id "$STRIPPED")" "$(build_id "$O2G")" "the stripped copy has the DWARF build's build-id"
+
+# --- the two files --------------------------------------------------------
+DWARF="$TMPDIR_T/dwarf.offsets"
+DISASM="$TMPDIR_T/disasm.offsets"
+timeout 60 "$REDPROF" offsets generate "$O2G" --strategy dwarf -o "$DWARF" 2>"$TMPDIR_T/gen.err"
+is "$?" 0 "offsets generate --strategy dwarf on the DWARF build"
+timeout 60 "$REDPROF" offsets generate "$STRIPPED" --strategy disasm -o "$DISASM" 2>"$TMPDIR_T/gen.err"
+is "$?" 0 "offsets generate --strategy disasm on the stripped copy"
+for f in "$DWARF" "$DISASM"; do
+	timeout 60 "$REDPROF" offsets show "$f" "$O2G" >/dev/null 2>"$TMPDIR_T/show.err"
+	is "$?" 0 "offsets show accepts $(basename "$f") for the DWARF build's binary"
+	is "$(awk '$1 == "value"' "$f" | wc -l)" 4 "$(basename "$f") has all four values"
+done
+SITES=$(awk '$1 == "site" { print $3 }' "$DWARF" "$DISASM" | sort -u)
+is "$SITES" "performEvictions+222" "both files put their values at performEvictions+222"
+# The oracle point +203 and the straight run from it to the site.
+gdb -batch -nx -ex 'x/5i performEvictions+203' "$O2G" 2>/dev/null |
+	sed -E 's/^ *(=> )?0x[0-9a-f]+ <performEvictions\+([0-9]+)>:\t([a-z]+).*/+\2 \3/' >"$TMPDIR_T/straight"
+is "$(tr '\n' ' ' <"$TMPDIR_T/straight")" "+203 cmova +207 cmp +210 jae +212 cmpl +222 je " \
+	"gdb: +203 runs straight into the site (cmova, cmp, jae, cmpl, je)"
+
+# --- the gdb script ------------------------------------------------------
+cat >"$TMPDIR_T/oracle.py" <<'EOF'
+# Breakpoints at the offset files' sites and at the DWARF oracle point;
+# every site hit becomes one JSON line. stop() returns False: no stop.
+import gdb, json, os, re
+
+TERM = r"([+-]?)(\[[a-z0-9]+[+-]0x[0-9a-f]+\]|\[[A-Za-z_]\w*\+[0-9]+\]|\[0x[0-9a-f]+\]|[a-z0-9]+)"
+
+def term(t, bias):
+    """An offset-file term as a gdb expression over registers and memory."""
+    if not t.startswith("["):
+        return "$" + t
+    m = re.fullmatch(r"\[([a-z0-9]+)([+-])0x([0-9a-f]+)\]", t)
+    if m:
+        return "*(unsigned long *)($%s %s 0x%s)" % m.groups()
+    if t.startswith("[0x"):
+        return "*(unsigned long *)(%s + %d)" % (t[1:-1], bias)
+    obj, off = t[1:-1].split("+")
+    return "*(unsigned long *)((char *)&%s + %s)" % (obj, off)
+
+def translate(e, bias):
+    parts = re.findall(TERM, e)
+    if "".join(s + t for s, t in parts) != e:
+        raise gdb.GdbError("cannot translate " + e)
+    return " ".join("%s (long)%s" % (s or "+", term(t, bias)) for s, t in parts)
+
+def read(expr, frame=None):
+    try:
+        v = frame.read_var(expr) if frame else gdb.parse_and_eval(expr)
+        return None if v.is_optimized_out else int(v)
+    except (gdb.error, ValueError):
+        return None
+
+def sds_alloc_size(s):
+    """sdsAllocSize(s): header + alloc + 1; the type is in the flags byte before s."""
+    if not s:
+        return 0
+    hdr, ty, width = {1: (3, "unsigned char", 1), 2: (5, "unsigned short", 2),
+                      3: (9, "unsigned int", 4), 4: (17, "unsigned long", 8)}[read("*(unsigned char *)%d" % (s - 1)) & 7]
+    return hdr + read("*(%s *)%d" % (ty, s - 1 - width)) + 1
+
+gdb.execute("set pagination off")
+gdb.execute("set confirm off")
+gdb.execute("handle SIGPIPE nostop noprint pass")
+out = open(os.environ["HITS"], "w")
+
+sites, globals_ = {}, {}
+def load_files(bias):
+    for path in os.environ["OFFSET_FILES"].split():
+        name, where = os.path.basename(path).split(".")[0], {}
+        for line in open(path):
+            w = line.split()
+            if w and w[0] == "site":
+                where[w[1]] = w[2]
+                sites.setdefault(w[2], [])
+            elif w and w[0] == "value":
+                sites[where[w[2]]].append((name, w[1], translate(w[3], bias)))
+            elif w and w[0] == "global":
+                globals_.setdefault(name, {})[w[1]] = translate("[%s]" % w[2], bias)
+
+last = {}
+class Oracle(gdb.Breakpoint):
+    """Inside the inlined getMaxmemoryState: DWARF's own mem_used and overhead,
+    and the caller's mem_reported (getMaxmemoryState stored it through total)."""
+    def stop(self):
+        f = gdb.selected_frame()
+        last.clear()
+        last.update(frame=f.name(), mem_used=read("mem_used"), overhead=read("overhead"),
+                    mem_reported=read("mem_reported", f.older()))
+        return False
+
+class Site(gdb.Breakpoint):
+    def stop(self):
+        loc = self.location.lstrip("*")
+        rec = {"site": loc, "files": {}, "globals": {}, "dwarf_before": dict(last),
+               "gdb": {v: read(v) for v in ("mem_tofree", "mem_used", "mem_reported", "overhead")},
+               "server": {"maxmemory": read("server.maxmemory"),
+                          "stat_numcommands": read("server.stat_numcommands"),
+                          "stat_evictedkeys": read("server.stat_evictedkeys"),
+                          "used_memory": read("'zmalloc.c'::used_memory"),
+                          "aof_buf_alloc": sds_alloc_size(read("(unsigned long)server.aof_buf")),
+                          "repl_buffer_mem": read("server.repl_buffer_mem")}}
+        last.clear()
+        for name, var, expr in sites[loc]:
+            rec["files"].setdefault(name, {})[var] = int(gdb.parse_and_eval(expr))
+        for name, g in globals_.items():
+            rec["globals"][name] = {k: int(gdb.parse_and_eval(e)) for k, e in g.items()}
+        rec["server"]["used_memory_after"] = read("'zmalloc.c'::used_memory")
+        out.write(json.dumps(rec) + "\n")
+        out.flush()
+        return False
+
+# Start the server stopped at main, so that PIE addresses are final.
+gdb.execute("break main")
+gdb.execute("run")
+gdb.execute("delete")
+bias = int(gdb.parse_and_eval("(unsigned long)&performEvictions")) - int(os.environ["FUNC_ADDR"], 16)
+load_files(bias)
+Oracle("*" + os.environ["ORACLE"])
+for loc in sites:
+    Site("*" + loc)
+gdb.execute("continue")
+EOF
+
+# --- the run ---------------------------------------------------------------
+PORT=$(free_port) || bail "no free port"
+mkdir -p "$TMPDIR_T/data"
+FUNC_ADDR=$(awk '$1 == "function" { print $3 }' "$DWARF")
+HITS="$TMPDIR_T/hits.jsonl" OFFSET_FILES="$DWARF $DISASM" ORACLE=performEvictions+203 FUNC_ADDR=$FUNC_ADDR \
+	timeout 110 gdb -q -batch -nx -x "$TMPDIR_T/oracle.py" --args "$O2G" --port "$PORT" --bind 127.0.0.1 \
+	--maxmemory 20mb --maxmemory-policy allkeys-lru --appendonly yes --save '' \
+	--dir "$TMPDIR_T/data" --logfile "$TMPDIR_T/data/log" </dev/null >"$TMPDIR_T/gdb.log" 2>&1 &
+GDB_PID=$!
+CLEANUP_PIDS="$CLEANUP_PIDS $GDB_PID"
+for _ in $(seq 300); do
+	"$CLI" -p "$PORT" ping >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"$CLI" -p "$PORT" ping >/dev/null 2>&1
+ok $? "redis-server runs under gdb with breakpoints at the sites and at +203" ||
+	{ sed 's/^/# /' "$TMPDIR_T/gdb.log" | tail -20; bail "redis-server did not start under gdb"; }
+SERVER_PID=$(info "$PORT" process_id)
+CLEANUP_PIDS="$CLEANUP_PIDS $SERVER_PID"
+
+# Fill to just under maxmemory, pipelined (no hits below it; a SET of 512
+# bytes takes about 700), then a bounded load over it: from there on every
+# SET runs an evicting performEvictions.
+target=$((20 * 1024 * 1024 - 256 * 1024))
+for _ in $(seq 40); do
+	left=$((target - $(info "$PORT" used_memory)))
+	[ "$left" -lt 100000 ] && break
+	"$BENCH" -p "$PORT" -t set -n $((left / 800 < 5000 ? left / 800 : 5000)) -P 32 -c 2 -r 100000000 -d 512 \
+		-q >/dev/null 2>&1
+done
+start=$(date +%s)
+"$BENCH" -p "$PORT" -t set -n 1200 -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
+evicted=$(info "$PORT" evicted_keys)
+aof=$(info "$PORT" aof_enabled)
+"$CLI" -p "$PORT" shutdown nosave >/dev/null 2>&1
+wait_exit "$GDB_PID" 30
+is "$EXIT_STATUS" 0 "gdb exits when the server shuts down (the load took $(($(date +%s) - start)) s)"
+[ "$evicted" -gt 200 ] && [ "$aof" = 1 ]
+ok $? "the load drove Redis into eviction with the AOF on ($evicted keys evicted)"
+
+# --- hit by hit --------------------------------------------------------------
+H="$TMPDIR_T/hits.jsonl"
+n=$(grep -c . "$H")
+[ "$n" -ge 200 ]
+ok $? "enough site hits: $n (at least 200)"
+# every JQ-CONDITION DESCRIPTION: the condition holds at every hit.
+every() {
+	jq -c "select(($1) | not)" "$H" >"$TMPDIR_T/bad"
+	if [ -s "$TMPDIR_T/bad" ]; then
+		ok 1 "$2"
+		diag "  $(wc -l <"$TMPDIR_T/bad") of $n hits fail; the first: $(head -n 1 "$TMPDIR_T/bad" | head -c 700)"
+	else
+		ok 0 "$2"
+	fi
+}
+every '.dwarf_before.frame == "getMaxmemoryState" and .dwarf_before.mem_used != null and
+	.dwarf_before.overhead != null and .dwarf_before.mem_reported != null and .gdb.mem_tofree != null' \
+	"every hit has gdb's mem_tofree at the site and its mem_used, overhead, mem_reported at +203"
+every '.server.repl_buffer_mem == 0 and .server.aof_buf_alloc > 0' \
+	"every hit has a non-zero overhead: the AOF buffer (no replication buffer)"
+for f in dwarf disasm; do
+	v=".files.$f"
+	every "$v.mem_tofree == .gdb.mem_tofree" "$f: mem_tofree equals gdb's print mem_tofree at every hit"
+	every "$v.mem_used == .dwarf_before.mem_used" "$f: mem_used equals gdb's print mem_used at every hit"
+	every "$v.overhead == .dwarf_before.overhead and $v.overhead == .server.aof_buf_alloc" \
+		"$f: overhead equals gdb's print overhead and sdsAllocSize(server.aof_buf) at every hit"
+	every "$v.mem_reported == .dwarf_before.mem_reported" \
+		"$f: mem_reported equals gdb's print mem_reported (performEvictions') at every hit"
+	every "$v.mem_tofree == $v.mem_used - .server.maxmemory and $v.mem_tofree > 0" \
+		"$f: mem_tofree = mem_used - server.maxmemory > 0 at every hit"
+	every "$v.mem_used == $v.mem_reported - $v.overhead and $v.overhead > 0" \
+		"$f: mem_used = mem_reported - overhead, overhead > 0, at every hit"
+	for g in maxmemory stat_numcommands stat_evictedkeys; do
+		every ".globals.$f.$g == .server.$g" "$f: global $g reads gdb's server.$g at every hit"
+	done
+	# Other threads may allocate while gdb reads: then used_memory moves between its two reads.
+	every ".globals.$f.used_memory == .server.used_memory or .server.used_memory != .server.used_memory_after" \
+		"$f: global used_memory reads gdb's used_memory (zmalloc.c) at every hit"
+done
+every '.files.dwarf == .files.disasm' "the two files give the same four values at every hit"
+jq -s -e '(map(.server.stat_evictedkeys) | (.[-1] > .[0])) and
+	(map(.files.disasm.overhead) | unique | length > 1)' "$H" >/dev/null
+ok $? "the values move: keys get evicted and the overhead changes between hits"
+grep -q 'exited normally' "$TMPDIR_T/gdb.log"
+ok $? "gdb saw the server exit normally"
+
+done_testing
