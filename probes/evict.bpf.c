@@ -11,6 +11,13 @@
  * Every attachment carries a BPF cookie: the index of its site in `sites`,
  * which says what a hit there means and how to compute values from the
  * registers and memory of the traced thread.
+ *
+ * Redis runs commands and evictions on its main thread only (its thread id
+ * is the process id). A hit from any other thread is counted and ignored,
+ * so everything below is updated by one thread, one program at a time: the
+ * call in flight is one global, and counters need no atomic operations.
+ * These programs run on every command; each instruction here is paid for
+ * by the traced server.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -28,12 +35,16 @@ struct ev_totals totals = {};
 struct ev_extrema extrema[EV_EPOCHS] = {};	/* user space resets slots */
 __u32 epoch = 0;				/* user space advances it each interval */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, struct ev_call);
-} calls SEC(".maps");
+/* The main thread's performEvictions() call in flight. */
+static struct {
+	__u64 start_ns;
+	__u64 deletes;		/* delete-site hits, when the counter is unknown */
+	bool active;		/* entered since attach, not yet returned */
+	bool evicting;		/* reached the eviction path */
+} cur;
+
+/* server.stat_evictedkeys at the end of the last evicting call (~0: not read yet). */
+static __u64 evicted_before = ~0ULL;
 
 /*
  * Slot of V in a log2 histogram: floor(log2(V)), 0 for 0 and 1. A global
@@ -58,6 +69,20 @@ static __always_inline __u32 slot_of(__u64 v)
 	return log2_slot(v) & (EV_SLOTS - 1);
 }
 
+/*
+ * The slot of V / DIV from the slot K of V, for DIV = 1000 (SHIFT 10) or
+ * 10^6 (SHIFT 20): DIV is just under 2^SHIFT, so the answer is K - SHIFT
+ * or one more. One comparison instead of a division and a log2.
+ */
+static __always_inline __u32 slot_div(__u64 v, __u32 k, __u64 div, __u32 shift)
+{
+	__u32 j = k > shift ? k - shift : 0;
+
+	if (j + 1 < EV_SLOTS && v >= div << (j + 1))
+		j++;
+	return j & (EV_SLOTS - 1);
+}
+
 static __always_inline void minmax_add(struct ev_minmax *m, __u64 v)
 {
 	if (v < m->min)
@@ -76,13 +101,20 @@ static __always_inline struct ev_extrema *extrema_now(void)
 
 static __always_inline void hist_add(struct ev_hist *h, __u64 v)
 {
-	__sync_fetch_and_add(&h->slots[slot_of(v)], 1);
-	__sync_fetch_and_add(&h->sum, v);
+	h->slots[slot_of(v)]++;
+	h->sum += v;
 }
 
-static __always_inline bool is_target(void)
+/* Whether this hit is the target's main thread; others are counted and ignored. */
+static __always_inline bool main_thread(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (id == ((__u64)targ_tgid << 32 | targ_tgid))
+		return true;
+	if ((id >> 32) == targ_tgid)
+		__sync_fetch_and_add(&totals.other_threads, 1);
+	return false;
 }
 
 static __always_inline __u32 site_index(struct pt_regs *ctx)
@@ -93,13 +125,10 @@ static __always_inline __u32 site_index(struct pt_regs *ctx)
 static __always_inline void count_hit(__u32 idx)
 {
 	if (idx < EV_MAX_SITES)
-		__sync_fetch_and_add(&totals.hits[idx], 1);
+		totals.hits[idx]++;
 }
 
-/*
- * The registers as an array indexed by enum ev_reg. The verifier forbids
- * reading the context at a variable offset, so expressions read a copy.
- */
+/* The registers as an array indexed by enum ev_reg (struct pt_regs order). */
 struct regs_copy {
 	__u64 r[EV_NREGS];
 };
@@ -150,65 +179,70 @@ static __always_inline __u64 evicted_keys_now(void)
 SEC("uprobe")
 int ev_entry(struct pt_regs *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ev_call c = { .start_ns = bpf_ktime_get_ns() };
-
-	if (!is_target())
+	/* Hits here are `calls`; at the return, returns plus orphan returns. */
+	if (!main_thread())
 		return 0;
-	count_hit(site_index(ctx));
-	__sync_fetch_and_add(&totals.calls, 1);
-	if (bpf_map_update_elem(&calls, &tid, &c, BPF_ANY))
-		__sync_fetch_and_add(&totals.dropped, 1);
+	totals.calls++;
+	cur.start_ns = bpf_ktime_get_ns();
+	cur.deletes = 0;
+	cur.evicting = false;
+	cur.active = true;
 	return 0;
+}
+
+/* Keys the call that is returning evicted: the counter's growth since the last evicting call. */
+static __always_inline __u64 keys_evicted(void)
+{
+	__u64 now, keys;
+
+	if (!evictedkeys_addr)
+		return cur.deletes;
+	now = evicted_keys_now();
+	keys = now == ~0ULL || evicted_before == ~0ULL ? 0 : now - evicted_before;
+	evicted_before = now;
+	return keys;
 }
 
 SEC("uretprobe")
 int ev_return(struct pt_regs *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ev_extrema *now = extrema_now();
-	struct ev_extrema *all = &extrema[EV_EPOCH_ALL];
+	struct ev_extrema *now, *all = &extrema[EV_EPOCH_ALL];
 	struct ev_lat_hist *lh;
-	struct ev_call *c;
-	__u64 delta, keys, nk;
-	__u32 phase, ret;
+	__u64 delta, keys;
+	__u32 phase, ret, k;
 	int rv;
 
-	if (!is_target())
+	if (!main_thread())
 		return 0;
-	count_hit(site_index(ctx));
-	c = bpf_map_lookup_elem(&calls, &tid);
-	if (!c) {
-		__sync_fetch_and_add(&totals.orphan_returns, 1);
+	if (!cur.active) {
+		totals.orphan_returns++;
 		return 0;
 	}
-	delta = bpf_ktime_get_ns() - c->start_ns;
-	phase = c->evicting ? EV_ACTIVE : EV_NOOP;
+	cur.active = false;
+	delta = bpf_ktime_get_ns() - cur.start_ns;
+	phase = cur.evicting ? EV_ACTIVE : EV_NOOP;
 
 	rv = (int)PT_REGS_RC(ctx);
 	ret = rv == -1 ? EV_RET_MINUS1 : (rv >= 0 && rv <= 2) ? (__u32)rv : EV_RET_OTHER;
-	__sync_fetch_and_add(&totals.returns[ret], 1);
+	totals.returns[ret & 7]++;
 
 	lh = &totals.lat[phase];
-	__sync_fetch_and_add(&lh->slots[EV_NSEC][slot_of(delta)], 1);
-	__sync_fetch_and_add(&lh->slots[EV_USEC][slot_of(delta / 1000)], 1);
-	__sync_fetch_and_add(&lh->slots[EV_MSEC][slot_of(delta / 1000000)], 1);
-	__sync_fetch_and_add(&lh->sum_ns, delta);
+	k = slot_of(delta);
+	lh->slots[EV_NSEC][k]++;
+	lh->slots[EV_USEC][slot_div(delta, k, 1000, 10)]++;
+	lh->slots[EV_MSEC][slot_div(delta, k, 1000000, 20)]++;
+	lh->sum_ns += delta;
+	now = extrema_now();
 	minmax_add(&now->lat[phase], delta);
 	minmax_add(&all->lat[phase], delta);
 
-	if (c->evicting) {
-		keys = c->deletes;
-		if (evictedkeys_addr) {
-			nk = evicted_keys_now();
-			keys = (nk == ~0ULL || c->evicted_at_start == ~0ULL) ? 0 : nk - c->evicted_at_start;
-		}
+	if (cur.evicting) {
+		keys = keys_evicted();
 		hist_add(&totals.keys_per_evict, keys);
 		minmax_add(&now->keys_per_evict, keys);
 		minmax_add(&all->keys_per_evict, keys);
-		__sync_fetch_and_add(&totals.keys_evicted, keys);
+		totals.keys_evicted += keys;
 	}
-	bpf_map_delete_elem(&calls, &tid);
 	return 0;
 }
 
@@ -216,27 +250,23 @@ int ev_return(struct pt_regs *ctx)
 SEC("uprobe")
 int ev_site(struct pt_regs *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 idx = site_index(ctx);
 	const volatile struct ev_site *s;
 	struct ev_extrema *now, *all;
-	struct regs_copy regs = {};
-	struct ev_call *c;
+	struct regs_copy regs;
 	__u64 v;
 
-	if (!is_target() || idx >= EV_MAX_SITES)
+	if (!main_thread() || idx >= EV_MAX_SITES)
 		return 0;
 	count_hit(idx);
 	s = &sites[idx];
 
 	switch (s->kind) {
 	case EV_SITE_COMMAND:
-		__sync_fetch_and_add(&totals.commands, 1);
+		totals.commands++;
 		return 0;
 	case EV_SITE_DELETE:
-		c = bpf_map_lookup_elem(&calls, &tid);
-		if (c)
-			c->deletes++;
+		cur.deletes++;
 		return 0;
 	case EV_SITE_VALUES:
 		break;
@@ -244,8 +274,10 @@ int ev_site(struct pt_regs *ctx)
 		return 0;
 	}
 
-	if (bpf_probe_read_kernel(&regs, sizeof(struct pt_regs), ctx))
-		return 0;
+	/* Constant-offset loads from the context: cheaper than a helper copying it. */
+#pragma unroll
+	for (int i = 0; i < EV_NREGS; i++)
+		regs.r[i] = ((const __u64 *)ctx)[i];
 	now = extrema_now();
 	all = &extrema[EV_EPOCH_ALL];
 #pragma unroll
@@ -253,7 +285,7 @@ int ev_site(struct pt_regs *ctx)
 		if (!(s->vars & (1U << i)))
 			continue;
 		if (!expr_eval(&regs, &s->expr[i], &v)) {
-			__sync_fetch_and_add(&totals.read_errors, 1);
+			totals.read_errors++;
 			continue;
 		}
 		hist_add(&totals.var[i], v);
@@ -261,13 +293,12 @@ int ev_site(struct pt_regs *ctx)
 		minmax_add(&all->var[i], v);
 	}
 
-	if (s->flags & EV_SITE_SLOWPATH) {
-		c = bpf_map_lookup_elem(&calls, &tid);
-		if (c && !c->evicting) {
-			c->evicting = 1;
-			c->evicted_at_start = evicted_keys_now();
-			__sync_fetch_and_add(&totals.evicting_calls, 1);
-		}
+	if ((s->flags & EV_SITE_SLOWPATH) && cur.active && !cur.evicting) {
+		cur.evicting = true;
+		totals.evicting_calls++;
+		/* The counter before the first evicting call; later ones continue from the last. */
+		if (evicted_before == ~0ULL)
+			evicted_before = evicted_keys_now();
 	}
 	return 0;
 }

@@ -64,6 +64,10 @@ enum ev_site_kind {
 
 #define EV_SITE_SLOWPATH 0x1	/* a hit means this call reached the eviction path */
 
+/* The cookies of the entry and return sites; every other site follows them. */
+#define EV_SITE_INDEX_ENTRY 0
+#define EV_SITE_INDEX_RETURN 1
+
 struct ev_site {
 	__u32 kind;		/* enum ev_site_kind */
 	__u32 flags;		/* EV_SITE_* */
@@ -91,8 +95,8 @@ struct ev_totals {
 	__u64 evicting_calls;		/* calls that reached the eviction path */
 	__u64 keys_evicted;		/* sum over calls of keys evicted */
 	__u64 commands;			/* command-site hits */
-	__u64 hits[EV_MAX_SITES];	/* probe hits by site (cookie) */
-	__u64 dropped;			/* calls not tracked: per-call map full */
+	__u64 hits[EV_MAX_SITES];	/* hits by site (cookie); entry and return: calls, returns */
+	__u64 other_threads;		/* hits from a thread other than the main one, ignored */
 	__u64 read_errors;		/* value terms whose memory could not be read */
 	struct ev_lat_hist lat[EV_NPHASES];
 	struct ev_hist var[EV_NVARS];	/* bytes */
@@ -109,14 +113,6 @@ struct ev_extrema {
 	struct ev_minmax lat[EV_NPHASES];	/* ns */
 	struct ev_minmax var[EV_NVARS];
 	struct ev_minmax keys_per_evict;
-};
-
-/* State of one performEvictions() call in flight, by thread. */
-struct ev_call {
-	__u64 start_ns;
-	__u64 evicted_at_start;	/* server.stat_evictedkeys at the eviction path */
-	__u32 evicting;
-	__u32 deletes;
 };
 
 #endif /* REDPROF_EVICT_H */

@@ -155,11 +155,13 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 
 int plan_add_eviction(struct probe_plan *plan, const struct target *t)
 {
-	struct plan_site *entry = plan_push(plan), *ret = plan_push(plan);
+	struct plan_site *entry, *ret;
 	int err;
 
-	if (!entry || !ret)
-		return -E2BIG;
+	if (plan->n != EV_SITE_INDEX_ENTRY)
+		return -EINVAL;
+	entry = plan_push(plan);
+	ret = plan_push(plan);
 	err = site_at(entry, t, &t->evict, t->evict.addr);
 	if (err)
 		return err;

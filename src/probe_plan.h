@@ -46,7 +46,7 @@ struct probe_plan {
 	char why_no_values[768];	/* when !values: the reason, for people */
 };
 
-/* Entry and return probes on the eviction function. */
+/* Entry and return probes on the eviction function: the plan's first two sites. */
 int plan_add_eviction(struct probe_plan *plan, const struct target *t);
 
 /*

@@ -184,9 +184,9 @@ int profile_lines(struct session *s, const struct env *env)
 			why = STOP_OUTPUT;
 	}
 	if (why != STOP_OUTPUT) {
-		/* The last, partial interval, then the whole capture. */
+		/* The last, partial interval (unless it is empty of time), then always the total. */
 		session__interval(s, &smp);
-		if (smp.ns > 1000000 && emit(&o, s, &smp, false)) {
+		if (smp.ns <= 1000000 || emit(&o, s, &smp, false)) {
 			session__total(s, &smp);
 			emit(&o, s, &smp, true);
 		}

@@ -140,6 +140,15 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 	}
 	jw_key(w, "probe_hits");
 	json_probe_hits(w, s, smp);
+	jw_key(w, "diagnostics");
+	jw_obj_begin(w);
+	jw_key(w, "returns_without_entry");
+	jw_u64(w, smp->orphan_returns);
+	jw_key(w, "unreadable_values");
+	jw_u64(w, smp->read_errors);
+	jw_key(w, "other_threads");
+	jw_u64(w, smp->other_threads);
+	jw_obj_end(w);
 
 	jw_key(w, "histograms");
 	jw_obj_begin(w);

@@ -21,13 +21,18 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 	s->commands = cur->commands - prev->commands;
 	s->evicting_calls = cur->evicting_calls - prev->evicting_calls;
 	s->keys_evicted = cur->keys_evicted - prev->keys_evicted;
-	s->dropped = cur->dropped - prev->dropped;
+	s->other_threads = cur->other_threads - prev->other_threads;
 	s->orphan_returns = cur->orphan_returns - prev->orphan_returns;
 	s->read_errors = cur->read_errors - prev->read_errors;
 	for (int i = 0; i < EV_NRETS; i++)
 		s->returns[i] = cur->returns[i] - prev->returns[i];
 	for (int i = 0; i < EV_MAX_SITES; i++)
 		s->hits[i] = cur->hits[i] - prev->hits[i];
+	/* The entry and return programs do not count their hits: they are the calls and returns. */
+	s->hits[EV_SITE_INDEX_ENTRY] = s->calls;
+	s->hits[EV_SITE_INDEX_RETURN] = s->orphan_returns;
+	for (int i = 0; i < EV_NRETS; i++)
+		s->hits[EV_SITE_INDEX_RETURN] += s->returns[i];
 	for (int i = 0; i < EV_NPHASES; i++)
 		lat_delta(&s->lat[i], &cur->lat[i], &prev->lat[i], &mm->lat[i]);
 	lat_merge(&s->lat_all, &s->lat[EV_NOOP], &s->lat[EV_ACTIVE]);

@@ -24,7 +24,9 @@ struct sample {
 	struct hist var[EV_NVARS];		/* bytes */
 	struct hist keys_per_evict;
 	uint64_t hits[EV_MAX_SITES];	/* probe hits by plan site */
-	uint64_t dropped, orphan_returns, read_errors;
+	uint64_t other_threads;		/* hits from threads other than the main one, ignored */
+	uint64_t orphan_returns;	/* returns of calls entered before attach */
+	uint64_t read_errors;		/* value terms whose memory could not be read */
 	int64_t maxmemory;		/* at the end, -1 when unknown */
 	int64_t used_memory;		/* at the end, -1 when unknown */
 };
