@@ -77,6 +77,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v redis-ser
 	CLEANUP_PIDS="$CLEANUP_PIDS $!"
 	for _ in $(seq 100); do redis-cli -p "$nobody_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 	nobody_pid=$(redis-cli -p "$nobody_port" info server | tr -d '\r' | sed -n 's/^process_id://p')
+	CLEANUP_PIDS="$CLEANUP_PIDS $nobody_pid"	# $! above is the wrapping subshell, not the server
 	refused 4 "loading BPF programs: permission denied.*CAP_BPF" \
 		"an unprivileged user against its own Redis (BPF refused)" -p "$nobody_pid" --text -d 1
 	REDPROF=$REAL_REDPROF
