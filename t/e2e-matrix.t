@@ -13,7 +13,8 @@ require_bpf
 require_cmd redis-server redis-cli redis-benchmark jq
 
 BUILDS="src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto src-7.0.15-clang src-6.0.16 src-8.0.2 deb12u7"
-paths=$("$top_srcdir/t/fixtures.sh" $BUILDS) || bail "cannot build the fixtures: $BUILDS"
+# shellcheck disable=SC2086
+require_fixtures $BUILDS
 
 MAXMEMORY=$((20 * 1024 * 1024))
 
@@ -59,10 +60,11 @@ check_build() { # NAME BINARY
 }
 
 # Debian's packages ship redis-check-rdb; Redis runs as a server when called redis-server.
-while read -r name path; do
+for name in $BUILDS; do
+	path=${BIN[$name]}
 	[ -x "$(dirname "$path")/redis-server" ] && path=$(dirname "$path")/redis-server
 	check_build "$name" "$path"
-done <<<"$paths"
+done
 
 echo "1..$TAP_N"
 done_testing

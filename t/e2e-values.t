@@ -30,8 +30,8 @@ remove_tracefs() {
 trap 'remove_tracefs; cleanup' EXIT
 
 mountpoint -q "$T" || mount -t tracefs nodev "$T" || bail "cannot mount tracefs at $T"
-fixtures=$("$top_srcdir/t/fixtures.sh" src-7.0.15-O2g) || bail "cannot build the src-7.0.15-O2g fixture"
-DWARF_BUILD=$(echo "$fixtures" | awk '$1 == "src-7.0.15-O2g" {print $2}')
+require_fixtures src-7.0.15-O2g
+DWARF_BUILD=${BIN[src-7.0.15-O2g]}
 
 # The tracer's hits through the offset file's expressions: per variable, log2
 # bucket counts as redprof makes them ("VAR LO COUNT"), then "hits N" and, hit

@@ -81,6 +81,64 @@ require_cmd() {
 	done
 }
 
+# require_fixtures NAME...: the test fixtures NAME (Redis builds from
+# t/fixtures.sh, cached outside the repository, built when missing); sets
+# BIN[NAME] to each one's redis-server. Skips, or fails under CI=true.
+declare -A BIN
+require_fixtures() {
+	local fx why name path
+	if ! fx=$("$top_srcdir/t/fixtures.sh" "$@" 2>"$TMPDIR_T/fixtures.log"); then
+		why="cannot build fixtures $*: $(tail -n 1 "$TMPDIR_T/fixtures.log")"
+		[ "${CI:-}" = true ] && bail "$why"
+		skip_all "$why"
+	fi
+	while read -r name path; do BIN[$name]=$path; done <<<"$fx"
+}
+
+# gdb_redis NAME SCRIPT BINARY DIR [ENV=VALUE...]: redis-server BINARY in
+# eviction (maxmemory 20mb, allkeys-lru, appendonly yes) under gdb running
+# the Python SCRIPT with ENV, on a free loopback port; sets NAME_PORT,
+# NAME_PID and NAME_GDB. Bails out when it does not answer.
+gdb_redis() {
+	local name=$1 script=$2 bin=$3 dir=$4 port gdb_pid
+	shift 4
+	port=$(free_port) || bail "no free port"
+	mkdir -p "$dir"
+	env "$@" timeout 110 gdb -q -batch -nx -x "$script" --args "$bin" --port "$port" --bind 127.0.0.1 \
+		--maxmemory 20mb --maxmemory-policy allkeys-lru --appendonly yes --save '' \
+		--dir "$dir" --logfile "$dir/log" </dev/null >"$dir/gdb.log" 2>&1 &
+	gdb_pid=$!
+	CLEANUP_PIDS="$CLEANUP_PIDS $gdb_pid"
+	for _ in $(seq 300); do
+		redis-cli -p "$port" ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	redis-cli -p "$port" ping >/dev/null 2>&1 ||
+		{ sed 's/^/# /' "$dir/gdb.log" | tail -20; bail "redis-server $name did not start under gdb"; }
+	eval "${name}_PORT=$port ${name}_GDB=$gdb_pid ${name}_PID=$(info "$port" process_id)"
+	CLEANUP_PIDS="$CLEANUP_PIDS $(info "$port" process_id)"
+}
+
+# traced_by_gdb PID: PID is under ptrace by gdb.
+traced_by_gdb() {
+	local tracer
+	tracer=$(awk '$1 == "TracerPid:" { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$tracer" ] && [ "$tracer" != 0 ] && [ "$(cat "/proc/$tracer/comm" 2>/dev/null)" = gdb ]
+}
+
+# fill_below_maxmemory PORT BENCHMARK: SETs, pipelined, until used_memory is
+# just under maxmemory (20mb), so that a bounded load after it evicts on
+# every command while breakpoints stay few below it.
+fill_below_maxmemory() {
+	local port=$1 bench=$2 target=$((20 * 1024 * 1024 - 256 * 1024)) left
+	for _ in $(seq 40); do
+		left=$((target - $(info "$port" used_memory)))
+		[ "$left" -lt 100000 ] && break
+		"$bench" -p "$port" -t set -n $((left / 800 < 5000 ? left / 800 : 5000)) -P 32 -c 2 \
+			-r 100000000 -d 512 -q >/dev/null 2>&1
+	done
+}
+
 free_port() {
 	local p
 	for _ in $(seq 50); do

@@ -15,13 +15,7 @@ require_cmd gdb readelf
 
 FIXTURES="deb12u10 deb12u7 trixie-8.0.2"
 # shellcheck disable=SC2086
-if ! fx=$("$top_srcdir/t/fixtures.sh" $FIXTURES 2>"$TMPDIR_T/fixtures.log"); then
-	why="cannot build fixtures $FIXTURES: $(tail -n 1 "$TMPDIR_T/fixtures.log")"
-	[ "${CI:-}" = true ] && bail "$why"
-	skip_all "$why"
-fi
-declare -A BIN
-while read -r name path; do BIN[$name]=$path; done <<<"$fx"
+require_fixtures $FIXTURES
 
 plan 70
 

@@ -27,16 +27,9 @@ fi
 
 FIXTURES="src-7.0.15-O2g src-7.0.15-O2g-stripped"
 # shellcheck disable=SC2086
-if ! fx=$("$top_srcdir/t/fixtures.sh" $FIXTURES 2>"$TMPDIR_T/fixtures.log"); then
-	why="cannot build fixtures $FIXTURES: $(tail -n 1 "$TMPDIR_T/fixtures.log")"
-	[ "${CI:-}" = true ] && bail "$why"
-	skip_all "$why"
-fi
-declare -A BIN
-while read -r name path; do BIN[$name]=$path; done <<<"$fx"
+require_fixtures $FIXTURES
 O2G=${BIN[src-7.0.15-O2g]}
 STRIPPED=${BIN[src-7.0.15-O2g-stripped]}
-CLI="$(dirname "$O2G")/redis-cli"
 BENCH="$(dirname "$O2G")/redis-benchmark"
 
 plan 38
@@ -169,41 +162,22 @@ gdb.execute("continue")
 EOF
 
 # --- the run ---------------------------------------------------------------
-PORT=$(free_port) || bail "no free port"
-mkdir -p "$TMPDIR_T/data"
 FUNC_ADDR=$(awk '$1 == "function" { print $3 }' "$DWARF")
-HITS="$TMPDIR_T/hits.jsonl" OFFSET_FILES="$DWARF $DISASM" ORACLE=performEvictions+203 FUNC_ADDR=$FUNC_ADDR \
-	timeout 110 gdb -q -batch -nx -x "$TMPDIR_T/oracle.py" --args "$O2G" --port "$PORT" --bind 127.0.0.1 \
-	--maxmemory 20mb --maxmemory-policy allkeys-lru --appendonly yes --save '' \
-	--dir "$TMPDIR_T/data" --logfile "$TMPDIR_T/data/log" </dev/null >"$TMPDIR_T/gdb.log" 2>&1 &
-GDB_PID=$!
-CLEANUP_PIDS="$CLEANUP_PIDS $GDB_PID"
-for _ in $(seq 300); do
-	"$CLI" -p "$PORT" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
-"$CLI" -p "$PORT" ping >/dev/null 2>&1
-ok $? "redis-server runs under gdb with breakpoints at the sites and at +203" ||
-	{ sed 's/^/# /' "$TMPDIR_T/gdb.log" | tail -20; bail "redis-server did not start under gdb"; }
-SERVER_PID=$(info "$PORT" process_id)
-CLEANUP_PIDS="$CLEANUP_PIDS $SERVER_PID"
+gdb_redis SRV "$TMPDIR_T/oracle.py" "$O2G" "$TMPDIR_T/data" HITS="$TMPDIR_T/hits.jsonl" \
+	OFFSET_FILES="$DWARF $DISASM" ORACLE=performEvictions+203 FUNC_ADDR="$FUNC_ADDR"
+PORT=$SRV_PORT
+traced_by_gdb "$SRV_PID"
+ok $? "redis-server runs under gdb with breakpoints at the sites and at +203"
 
-# Fill to just under maxmemory, pipelined (no hits below it; a SET of 512
-# bytes takes about 700), then a bounded load over it: from there on every
-# SET runs an evicting performEvictions.
-target=$((20 * 1024 * 1024 - 256 * 1024))
-for _ in $(seq 40); do
-	left=$((target - $(info "$PORT" used_memory)))
-	[ "$left" -lt 100000 ] && break
-	"$BENCH" -p "$PORT" -t set -n $((left / 800 < 5000 ? left / 800 : 5000)) -P 32 -c 2 -r 100000000 -d 512 \
-		-q >/dev/null 2>&1
-done
+# Fill to just under maxmemory (no hits below it), then a bounded load over
+# it: from there on every SET runs an evicting performEvictions.
+fill_below_maxmemory "$PORT" "$BENCH"
 start=$(date +%s)
 "$BENCH" -p "$PORT" -t set -n 1200 -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
 evicted=$(info "$PORT" evicted_keys)
 aof=$(info "$PORT" aof_enabled)
-"$CLI" -p "$PORT" shutdown nosave >/dev/null 2>&1
-wait_exit "$GDB_PID" 30
+redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1
+wait_exit "$SRV_GDB" 30
 is "$EXIT_STATUS" 0 "gdb exits when the server shuts down (the load took $(($(date +%s) - start)) s)"
 [ "$evicted" -gt 200 ] && [ "$aof" = 1 ]
 ok $? "the load drove Redis into eviction with the AOF on ($evicted keys evicted)"
@@ -251,7 +225,7 @@ every '.files.dwarf == .files.disasm' "the two files give the same four values a
 jq -s -e '(map(.server.stat_evictedkeys) | (.[-1] > .[0])) and
 	(map(.files.disasm.overhead) | unique | length > 1)' "$H" >/dev/null
 ok $? "the values move: keys get evicted and the overhead changes between hits"
-grep -q 'exited normally' "$TMPDIR_T/gdb.log"
+grep -q 'exited normally' "$TMPDIR_T/data/gdb.log"
 ok $? "gdb saw the server exit normally"
 
 done_testing

@@ -13,31 +13,27 @@ require_bpf
 require_cmd redis-cli readelf nm jq
 
 # The deb12u10 fixture: the binary `show` checks against and the server run.
-if ! fx=$("$top_srcdir/t/fixtures.sh" deb12u10 2>"$TMPDIR_T/fixtures.log"); then
-	why="cannot build fixture deb12u10: $(tail -n 1 "$TMPDIR_T/fixtures.log")"
-	[ "${CI:-}" = true ] && bail "$why"
-	skip_all "$why"
-fi
-BIN=${fx#deb12u10 }
+require_fixtures deb12u10
+DEB=${BIN[deb12u10]}
 SHIPPED="$top_srcdir/offsets/debian12-redis-7.0.15-1-deb12u10.offsets"
 BUILD_ID=a50d6825e71f1473372299161f75fe50e80452de
-[ "$(readelf -n "$BIN" | awk '/Build ID:/ { print $3; exit }')" = "$BUILD_ID" ] ||
-	bail "$BIN is not Debian's 7.0.15-1~deb12u10 build"
+[ "$(readelf -n "$DEB" | awk '/Build ID:/ { print $3; exit }')" = "$BUILD_ID" ] ||
+	bail "$DEB is not Debian's 7.0.15-1~deb12u10 build"
 command -v strace >/dev/null 2>&1 && HAVE_STRACE=1 || HAVE_STRACE=0
 
 
 # Debian's redis-server is a link to redis-check-rdb, which serves under that name.
-REDIS_SERVER="$(dirname "$BIN")/redis-server"
+REDIS_SERVER="$(dirname "$DEB")/redis-server"
 start_redis deb
 PID=$deb_PID
 
 # Addresses from the binary's own symbol and program headers, not from redprof.
-sym() { nm -D "$BIN" | awk -v s="$1" '$3 == s { print "0x" $1; exit }'; }
+sym() { nm -D "$DEB" | awk -v s="$1" '$3 == s { print "0x" $1; exit }'; }
 FN=$(sym performEvictions)
 NOTCOUNTED=$(sym freeMemoryGetNotCountedMemory)
-file_offset() { # ADDR: its offset in BIN's file, from the LOAD segment holding it
+file_offset() { # ADDR: its offset in DEB's file, from the LOAD segment holding it
 	local type off va fsz
-	readelf -lW "$BIN" | while read -r type off va _ fsz _; do
+	readelf -lW "$DEB" | while read -r type off va _ fsz _; do
 		[ "$type" = LOAD ] && [ $(($1)) -ge $((va)) ] && [ $(($1)) -lt $((va + fsz)) ] &&
 			printf '0x%x\n' $(($1 - va + off)) && break
 	done
@@ -56,7 +52,7 @@ variant() {
 
 # run_show FILE / run_pid FILE: set RC, OUT, ERR (and SECS, SYSCALLS for -p).
 run_show() {
-	OUT=$(timeout 30 "$REDPROF" offsets show "$1" "$BIN" 2>"$TMPDIR_T/err")
+	OUT=$(timeout 30 "$REDPROF" offsets show "$1" "$DEB" 2>"$TMPDIR_T/err")
 	RC=$?
 	ERR=$(cat "$TMPDIR_T/err")
 }
@@ -100,7 +96,7 @@ unfit() {
 	variant "$name" "$@"
 	run_show "$F"
 	is "$RC" 3 "$d: offsets show exits 3"
-	has "redprof: $F does not fit $BIN: $why" "$d: offsets show says: $why"
+	has "redprof: $F does not fit $DEB: $why" "$d: offsets show says: $why"
 	run_pid "$F"
 	is "$RC" 3 "$d: -p --offsets exits 3"
 	has "redprof: $F does not fit PID $PID: $why" "$d: -p --offsets says it"
@@ -259,7 +255,7 @@ malformed unbalanced-bracket 21 "malformed expression 'rax+[rsp': unbalanced bra
 	"an expression with an unclosed bracket (rax+[rsp)" \
 	-e 's/^value overhead slowpath rax /value overhead slowpath rax+[rsp /'
 if command -v valgrind >/dev/null 2>&1; then
-	valgrind -q --error-exitcode=99 "$REDPROF" offsets show "$F" "$BIN" >/dev/null 2>&1
+	valgrind -q --error-exitcode=99 "$REDPROF" offsets show "$F" "$DEB" >/dev/null 2>&1
 	is "$?" 3 "an unclosed bracket under valgrind: refused (exit 3), no invalid read (99)"
 else
 	TAP_N=$((TAP_N + 1))

@@ -22,13 +22,7 @@ fi
 ALL="deb12u10 deb12u7 trixie-8.0.2 src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto src-7.0.15-clang
 src-6.0.16 src-8.0.2"
 # shellcheck disable=SC2086
-if ! fx=$("$top_srcdir/t/fixtures.sh" $ALL 2>"$TMPDIR_T/fixtures.log"); then
-	why="cannot build the fixtures: $(tail -n 1 "$TMPDIR_T/fixtures.log")"
-	[ "${CI:-}" = true ] && bail "$why"
-	skip_all "$why"
-fi
-declare -A BIN
-while read -r name path; do BIN[$name]=$path; done <<<"$fx"
+require_fixtures $ALL
 
 plan 77
 
@@ -189,39 +183,21 @@ EOF
 
 # agree_at_run_time FIXTURE DWARF-FILE DISASM-FILE: 4 tests.
 agree_at_run_time() {
-	local name=$1 b=${BIN[$1]} port dir hits n target left evicted
-	local cli bench
-	cli="$(dirname "$b")/redis-cli"
+	local name=$1 b=${BIN[$1]} port dir hits n evicted
+	local bench
 	bench="$(dirname "$b")/redis-benchmark"
-	port=$(free_port) || bail "no free port"
 	dir="$TMPDIR_T/run-$name"
 	hits="$dir/hits.jsonl"
-	mkdir -p "$dir"
-	HITS=$hits OFFSET_FILES="$2 $3" timeout 110 gdb -q -batch -nx -x "$TMPDIR_T/agree.py" --args "$b" \
-		--port "$port" --bind 127.0.0.1 --maxmemory 20mb --maxmemory-policy allkeys-lru --appendonly yes \
-		--save '' --dir "$dir" --logfile "$dir/log" </dev/null >"$dir/gdb.log" 2>&1 &
-	GDB_PID=$!
-	CLEANUP_PIDS="$CLEANUP_PIDS $GDB_PID"
-	for _ in $(seq 300); do
-		"$cli" -p "$port" ping >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	"$cli" -p "$port" ping >/dev/null 2>&1
-	ok $? "$name: redis-server runs under gdb with breakpoints at both files' sites" ||
-		{ sed 's/^/# /' "$dir/gdb.log" | tail -20; bail "redis-server $name did not start under gdb"; }
-	CLEANUP_PIDS="$CLEANUP_PIDS $(info "$port" process_id)"
-	# Fill to just under maxmemory, pipelined (no hits below it), then a bounded load over it.
-	target=$((20 * 1024 * 1024 - 256 * 1024))
-	for _ in $(seq 40); do
-		left=$((target - $(info "$port" used_memory)))
-		[ "$left" -lt 100000 ] && break
-		"$bench" -p "$port" -t set -n $((left / 800 < 5000 ? left / 800 : 5000)) -P 32 -c 2 -r 100000000 \
-			-d 512 -q >/dev/null 2>&1
-	done
+	gdb_redis RUN "$TMPDIR_T/agree.py" "$b" "$dir" HITS="$hits" OFFSET_FILES="$2 $3"
+	port=$RUN_PORT
+	traced_by_gdb "$RUN_PID"
+	ok $? "$name: redis-server runs under gdb with breakpoints at both files' sites"
+	# Fill to just under maxmemory, then a bounded load over it.
+	fill_below_maxmemory "$port" "$bench"
 	"$bench" -p "$port" -t set -n 1000 -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
 	evicted=$(info "$port" evicted_keys)
-	"$cli" -p "$port" shutdown nosave >/dev/null 2>&1
-	wait_exit "$GDB_PID" 30
+	redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
+	wait_exit "$RUN_GDB" 30
 	is "$EXIT_STATUS" 0 "$name: gdb exits with the server ($evicted keys evicted)"
 	n=$(grep -c . "$hits")
 	[ "$n" -ge 200 ]
