@@ -75,8 +75,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v redis-ser
 	as_nobody redis-server --port "$nobody_port" --bind 127.0.0.1 --save '' --dir "$TMPDIR_T/nobody" \
 		>/dev/null 2>&1 &
 	CLEANUP_PIDS="$CLEANUP_PIDS $!"
-	for _ in $(seq 100); do redis-cli -p "$nobody_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-	nobody_pid=$(redis-cli -p "$nobody_port" info server | tr -d '\r' | sed -n 's/^process_id://p')
+	answers "$nobody_port" 5 || bail "the unprivileged user's redis-server did not start"
+	nobody_pid=$(info "$nobody_port" process_id)
 	CLEANUP_PIDS="$CLEANUP_PIDS $nobody_pid"	# $! above is the wrapping subshell, not the server
 	refused 4 "loading BPF programs: permission denied.*CAP_BPF" \
 		"an unprivileged user against its own Redis (BPF refused)" -p "$nobody_pid" --text -d 1

@@ -109,11 +109,7 @@ gdb_redis() {
 		--dir "$dir" --logfile "$dir/log" </dev/null >"$dir/gdb.log" 2>&1 &
 	gdb_pid=$!
 	CLEANUP_PIDS="$CLEANUP_PIDS $gdb_pid"
-	for _ in $(seq 300); do
-		redis-cli -p "$port" ping >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	redis-cli -p "$port" ping >/dev/null 2>&1 ||
+	answers "$port" 30 ||
 		{ sed 's/^/# /' "$dir/gdb.log" | tail -20; bail "redis-server $name did not start under gdb"; }
 	eval "${name}_PORT=$port ${name}_GDB=$gdb_pid ${name}_PID=$(info "$port" process_id)"
 	CLEANUP_PIDS="$CLEANUP_PIDS $(info "$port" process_id)"
@@ -163,12 +159,17 @@ start_redis() {
 		--appendonly no --dir "$dir" --logfile "$dir/log" "$@" &
 	pid=$!
 	CLEANUP_PIDS="$CLEANUP_PIDS $pid"
-	for _ in $(seq 100); do
-		redis-cli -p "$port" ping >/dev/null 2>&1 && break
+	answers "$port" 5 || bail "redis-server $name did not start (see $dir/log)"
+	eval "${name}_PORT=$port ${name}_PID=$pid"
+}
+
+# answers PORT SECS: a Redis on PORT answers PING within SECS seconds.
+answers() {
+	for _ in $(seq $(($2 * 20))); do
+		redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
-	redis-cli -p "$port" ping >/dev/null 2>&1 || bail "redis-server $name did not start (see $dir/log)"
-	eval "${name}_PORT=$port ${name}_PID=$pid"
+	return 1
 }
 
 # info PORT FIELD: one field of INFO.
