@@ -97,14 +97,15 @@ require_fixtures() {
 
 # gdb_redis NAME SCRIPT BINARY DIR [ENV=VALUE...]: redis-server BINARY in
 # eviction (maxmemory 20mb, allkeys-lru, appendonly yes) under gdb running
-# the Python SCRIPT with ENV, on a free loopback port; sets NAME_PORT,
-# NAME_PID and NAME_GDB. Bails out when it does not answer.
+# the Python SCRIPT with ENV (SCRIPT may import t/offsets_gdb.py), on a free
+# loopback port; sets NAME_PORT, NAME_PID and NAME_GDB. Bails out when it
+# does not answer.
 gdb_redis() {
 	local name=$1 script=$2 bin=$3 dir=$4 port gdb_pid
 	shift 4
 	port=$(free_port) || bail "no free port"
 	mkdir -p "$dir"
-	env "$@" timeout 110 gdb -q -batch -nx -x "$script" --args "$bin" --port "$port" --bind 127.0.0.1 \
+	env PYTHONPATH="$top_srcdir/t" "$@" timeout 110 gdb -q -batch -nx -x "$script" --args "$bin" --port "$port" --bind 127.0.0.1 \
 		--maxmemory 20mb --maxmemory-policy allkeys-lru --appendonly yes --save '' \
 		--dir "$dir" --logfile "$dir/log" </dev/null >"$dir/gdb.log" 2>&1 &
 	gdb_pid=$!

@@ -61,27 +61,8 @@ is "$(tr '\n' ' ' <"$TMPDIR_T/straight")" "+203 cmova +207 cmp +210 jae +212 cmp
 cat >"$TMPDIR_T/oracle.py" <<'EOF'
 # Breakpoints at the offset files' sites and at the DWARF oracle point;
 # every site hit becomes one JSON line. stop() returns False: no stop.
-import gdb, json, os, re
-
-TERM = r"([+-]?)(\[[a-z0-9]+[+-]0x[0-9a-f]+\]|\[[A-Za-z_]\w*\+[0-9]+\]|\[0x[0-9a-f]+\]|[a-z0-9]+)"
-
-def term(t, bias):
-    """An offset-file term as a gdb expression over registers and memory."""
-    if not t.startswith("["):
-        return "$" + t
-    m = re.fullmatch(r"\[([a-z0-9]+)([+-])0x([0-9a-f]+)\]", t)
-    if m:
-        return "*(unsigned long *)($%s %s 0x%s)" % m.groups()
-    if t.startswith("[0x"):
-        return "*(unsigned long *)(%s + %d)" % (t[1:-1], bias)
-    obj, off = t[1:-1].split("+")
-    return "*(unsigned long *)((char *)&%s + %s)" % (obj, off)
-
-def translate(e, bias):
-    parts = re.findall(TERM, e)
-    if "".join(s + t for s, t in parts) != e:
-        raise gdb.GdbError("cannot translate " + e)
-    return " ".join("%s (long)%s" % (s or "+", term(t, bias)) for s, t in parts)
+import gdb, json, os
+from offsets_gdb import start
 
 def read(expr, frame=None):
     try:
@@ -98,24 +79,7 @@ def sds_alloc_size(s):
                       3: (9, "unsigned int", 4), 4: (17, "unsigned long", 8)}[read("*(unsigned char *)%d" % (s - 1)) & 7]
     return hdr + read("*(%s *)%d" % (ty, s - 1 - width)) + 1
 
-gdb.execute("set pagination off")
-gdb.execute("set confirm off")
-gdb.execute("handle SIGPIPE nostop noprint pass")
 out = open(os.environ["HITS"], "w")
-
-sites, globals_ = {}, {}
-def load_files(bias):
-    for path in os.environ["OFFSET_FILES"].split():
-        name, where = os.path.basename(path).split(".")[0], {}
-        for line in open(path):
-            w = line.split()
-            if w and w[0] == "site":
-                where[w[1]] = w[2]
-                sites.setdefault(w[2], [])
-            elif w and w[0] == "value":
-                sites[where[w[2]]].append((name, w[1], translate(w[3], bias)))
-            elif w and w[0] == "global":
-                globals_.setdefault(name, {})[w[1]] = translate("[%s]" % w[2], bias)
 
 last = {}
 class Oracle(gdb.Breakpoint):
@@ -149,12 +113,7 @@ class Site(gdb.Breakpoint):
         out.flush()
         return False
 
-# Start the server stopped at main, so that PIE addresses are final.
-gdb.execute("break main")
-gdb.execute("run")
-gdb.execute("delete")
-bias = int(gdb.parse_and_eval("(unsigned long)&performEvictions")) - int(os.environ["FUNC_ADDR"], 16)
-load_files(bias)
+sites, globals_ = start(os.environ["OFFSET_FILES"].split())
 Oracle("*" + os.environ["ORACLE"])
 for loc in sites:
     Site("*" + loc)
@@ -162,9 +121,8 @@ gdb.execute("continue")
 EOF
 
 # --- the run ---------------------------------------------------------------
-FUNC_ADDR=$(awk '$1 == "function" { print $3 }' "$DWARF")
 gdb_redis SRV "$TMPDIR_T/oracle.py" "$O2G" "$TMPDIR_T/data" HITS="$TMPDIR_T/hits.jsonl" \
-	OFFSET_FILES="$DWARF $DISASM" ORACLE=performEvictions+203 FUNC_ADDR="$FUNC_ADDR"
+	OFFSET_FILES="$DWARF $DISASM" ORACLE=performEvictions+203
 PORT=$SRV_PORT
 traced_by_gdb "$SRV_PID"
 ok $? "redis-server runs under gdb with breakpoints at the sites and at +203"

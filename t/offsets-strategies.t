@@ -132,35 +132,8 @@ ok $? "disasm writes the same file for src-7.0.15-O2g and its stripped copy (but
 cat >"$TMPDIR_T/agree.py" <<'EOF'
 # Breakpoints at the offset files' sites; at each hit, every file's
 # expressions evaluated by gdb from registers and memory: one JSON line.
-import gdb, json, os, re
-
-TERM = r"([+-]?)(\[[a-z0-9]+[+-]0x[0-9a-f]+\]|\[[A-Za-z_]\w*\+[0-9]+\]|[a-z0-9]+)"
-
-def term(t):
-    if not t.startswith("["):
-        return "$" + t
-    m = re.fullmatch(r"\[([a-z0-9]+)([+-])0x([0-9a-f]+)\]", t)
-    if m:
-        return "*(unsigned long *)($%s %s 0x%s)" % m.groups()
-    obj, off = t[1:-1].split("+")
-    return "*(unsigned long *)((char *)&%s + %s)" % (obj, off)
-
-def translate(e):
-    parts = re.findall(TERM, e)
-    if "".join(s + t for s, t in parts) != e:
-        raise gdb.GdbError("cannot translate " + e)
-    return " ".join("%s (long)%s" % (s or "+", term(t)) for s, t in parts)
-
-sites = {}
-for path in os.environ["OFFSET_FILES"].split():
-    name, where = os.path.basename(path), {}
-    for line in open(path):
-        w = line.split()
-        if w and w[0] == "site":
-            where[w[1]] = w[2]
-            sites.setdefault(w[2], [])
-        elif w and w[0] == "value":
-            sites[where[w[2]]].append((name, w[1], translate(w[3])))
+import gdb, json, os
+from offsets_gdb import start
 
 out = open(os.environ["HITS"], "w")
 
@@ -173,12 +146,10 @@ class Site(gdb.Breakpoint):
         out.flush()
         return False
 
-gdb.execute("set pagination off")
-gdb.execute("set confirm off")
-gdb.execute("handle SIGPIPE nostop noprint pass")
+sites, _ = start(os.environ["OFFSET_FILES"].split())
 for loc in sites:
     Site("*" + loc)
-gdb.execute("run")
+gdb.execute("continue")
 EOF
 
 # agree_at_run_time FIXTURE DWARF-FILE DISASM-FILE: 4 tests.
@@ -202,7 +173,7 @@ agree_at_run_time() {
 	n=$(grep -c . "$hits")
 	[ "$n" -ge 200 ]
 	ok $? "$name: enough hits of the site: $n (at least 200)"
-	jq -c --arg d "$(basename "$2")" --arg a "$(basename "$3")" \
+	jq -c --arg d "$(basename "$2" .offsets)" --arg a "$(basename "$3" .offsets)" \
 		'select((.files[$d] | length) != 4 or .files[$d] != .files[$a])' "$hits" >"$dir/bad"
 	if [ -s "$dir/bad" ]; then
 		ok 1 "$name: the dwarf and disasm expressions are equal at every hit"

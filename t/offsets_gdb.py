@@ -1,0 +1,63 @@
+# offsets_gdb.py: an offset file's sites and expressions as gdb sees them,
+# for the gdb oracle tests (imported by the scripts they run under gdb).
+import os
+import re
+
+import gdb
+
+TERM = r"([+-]?)(\[[a-z0-9]+[+-]0x[0-9a-f]+\]|\[[A-Za-z_]\w*\+[0-9]+\]|\[0x[0-9a-f]+\]|[a-z0-9]+)"
+
+
+def term(t, bias):
+    """One term of an offset-file expression as a gdb expression over
+    registers and memory; an absolute [0x...] takes the load BIAS."""
+    if not t.startswith("["):
+        return "$" + t
+    m = re.fullmatch(r"\[([a-z0-9]+)([+-])0x([0-9a-f]+)\]", t)
+    if m:
+        return "*(unsigned long *)($%s %s 0x%s)" % m.groups()
+    if t.startswith("[0x"):
+        return "*(unsigned long *)(%s + %d)" % (t[1:-1], bias)
+    obj, off = t[1:-1].split("+")
+    return "*(unsigned long *)((char *)&%s + %s)" % (obj, off)
+
+
+def translate(e, bias):
+    parts = re.findall(TERM, e)
+    if "".join(s + t for s, t in parts) != e:
+        raise gdb.GdbError("cannot translate " + e)
+    return " ".join("%s (long)%s" % (s or "+", term(t, bias)) for s, t in parts)
+
+
+def load(paths, bias):
+    """The files' sites, {location: [(file, variable, gdb expression)]}, and
+    globals, {file: {name: gdb expression}}; a file is named by its base name
+    without ".offsets"."""
+    sites, globals_ = {}, {}
+    for path in paths:
+        name, where = os.path.basename(path).removesuffix(".offsets"), {}
+        for line in open(path):
+            w = line.split()
+            if w and w[0] == "site":
+                where[w[1]] = w[2]
+                sites.setdefault(w[2], [])
+            elif w and w[0] == "value":
+                sites[where[w[2]]].append((name, w[1], translate(w[3], bias)))
+            elif w and w[0] == "global":
+                globals_.setdefault(name, {})[w[1]] = translate("[%s]" % w[2], bias)
+    return sites, globals_
+
+
+def start(paths):
+    """Runs the program to main, where PIE addresses are final, and loads the
+    files there: the load bias is the first file's function address against
+    gdb's address of that function."""
+    gdb.execute("set pagination off")
+    gdb.execute("set confirm off")
+    gdb.execute("handle SIGPIPE nostop noprint pass")
+    gdb.execute("break main")
+    gdb.execute("run")
+    gdb.execute("delete")
+    func = next(line.split() for line in open(paths[0]) if line.startswith("function "))
+    bias = int(gdb.parse_and_eval("(unsigned long)&" + func[1])) - int(func[2], 16)
+    return load(paths, bias)
