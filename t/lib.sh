@@ -26,13 +26,14 @@ trap 'exit 130' INT TERM
 
 plan() { echo "1..$1"; }
 
-ok() { # ok COND-STATUS DESCRIPTION
+ok() { # ok COND-STATUS DESCRIPTION: fails as the check did, for `|| diag`
 	TAP_N=$((TAP_N + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $TAP_N - $2"
 	else
 		echo "not ok $TAP_N - $2"
 		TAP_FAILED=$((TAP_FAILED + 1))
+		return 1
 	fi
 }
 
@@ -110,7 +111,7 @@ gdb_redis() {
 		--dir "$dir" --logfile "$dir/log" </dev/null >"$dir/gdb.log" 2>&1 &
 	gdb_pid=$!
 	CLEANUP_PIDS="$CLEANUP_PIDS $gdb_pid"
-	answers "$port" 30 ||
+	answers "$port" 30 "$gdb_pid" ||
 		{ sed 's/^/# /' "$dir/gdb.log" | tail -20; bail "redis-server $name did not start under gdb"; }
 	eval "${name}_PORT=$port ${name}_GDB=$gdb_pid ${name}_PID=$(info "$port" process_id)"
 	CLEANUP_PIDS="$CLEANUP_PIDS $(info "$port" process_id)"
@@ -136,38 +137,38 @@ fill_below_maxmemory() {
 	done
 }
 
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+free_port() { "$top_srcdir/scripts/free-port"; }
 
 # start_redis NAME [redis-server options...]: a throwaway server on a free
 # loopback port; sets NAME_PORT and NAME_PID. REDIS_SERVER picks the binary.
 start_redis() {
-	local name=$1 port dir pid
+	local name=$1 port dir pid try
 	shift
-	port=$(free_port) || bail "no free port"
 	dir="$TMPDIR_T/$name"
 	mkdir -p "$dir"
-	"${REDIS_SERVER:-/usr/bin/redis-server}" --port "$port" --bind 127.0.0.1 --save '' \
-		--appendonly no --dir "$dir" --logfile "$dir/log" "$@" &
-	pid=$!
-	CLEANUP_PIDS="$CLEANUP_PIDS $pid"
-	answers "$port" 5 || bail "redis-server $name did not start (see $dir/log)"
+	# A test running in parallel can take the port between the check and
+	# the bind: then try another one.
+	for try in 1 2 3; do
+		port=$(free_port) || bail "no free port"
+		: >"$dir/log"
+		"${REDIS_SERVER:-/usr/bin/redis-server}" --port "$port" --bind 127.0.0.1 --save '' \
+			--appendonly no --dir "$dir" --logfile "$dir/log" "$@" &
+		pid=$!
+		CLEANUP_PIDS="$CLEANUP_PIDS $pid"
+		answers "$port" 5 "$pid" && [ "$(info "$port" process_id)" = "$pid" ] && break
+		[ $try -lt 3 ] && grep -q 'Address already in use' "$dir/log" && continue
+		sed 's/^/# /' "$dir/log" 2>/dev/null | tail -5
+		bail "redis-server $name did not start on port $port (see $dir/log)"
+	done
 	eval "${name}_PORT=$port ${name}_PID=$pid"
 }
 
-# answers PORT SECS: a Redis on PORT answers PING within SECS seconds.
+# answers PORT SECS [PID]: a Redis on PORT answers PING within SECS seconds
+# (gives up early when process PID is gone).
 answers() {
 	for _ in $(seq $(($2 * 20))); do
 		redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
 		sleep 0.05
 	done
 	return 1
