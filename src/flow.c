@@ -409,6 +409,47 @@ int flow_reaching_def(const struct flow *f, uint64_t site, enum gpr r, uint64_t 
 	return walk_back(f, site, stop_at_write, &r, def);
 }
 
+static int stop_at_addr(const struct insn *in, const void *arg)
+{
+	return in->addr == *(const uint64_t *)arg;
+}
+
+int flow_dominates(const struct flow *f, uint64_t def, uint64_t site)
+{
+	uint64_t found;
+
+	return walk_back(f, site, stop_at_addr, &def, &found);
+}
+
+bool flow_keeps_entry(const struct flow *f, uint64_t site, enum gpr r)
+{
+	long s = code_index(&f->code, site);
+	size_t n = f->code.n, top = 0;
+	uint32_t *stack;
+	bool *seen, kept = true;
+
+	if (f->why_incomplete[0] || s < 0)
+		return false;
+	stack = xcalloc(n + f->pred_off[n] + 1, sizeof(*stack));
+	seen = xcalloc(n, sizeof(*seen));
+	for (uint32_t k = f->pred_off[s]; k < f->pred_off[s + 1]; k++)
+		stack[top++] = f->pred[k];
+	while (top && kept) {
+		uint32_t i = stack[--top];
+
+		if (seen[i])
+			continue;
+		seen[i] = true;
+		kept = !(f->code.insns[i].writes & GPR_BIT(r));
+		for (uint32_t k = f->pred_off[i]; k < f->pred_off[i + 1]; k++)
+			if (!seen[f->pred[k]])
+				stack[top++] = f->pred[k];
+	}
+	free(stack);
+	free(seen);
+	return kept;
+}
+
 struct slot_arg {
 	enum gpr base;
 	int64_t disp;

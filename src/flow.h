@@ -58,6 +58,12 @@ const struct flow_part *flow_part_at(const struct flow *f, uint64_t addr);
  */
 int flow_reaching_def(const struct flow *f, uint64_t site, enum gpr r, uint64_t *def);
 
+/* 0 when every path reaching SITE passes DEF; -errno as flow_reaching_def. */
+int flow_dominates(const struct flow *f, uint64_t def, uint64_t site);
+
+/* Whether no path from the function's entry to SITE writes register R: it still holds the caller's value. */
+bool flow_keeps_entry(const struct flow *f, uint64_t site, enum gpr r);
+
 /*
  * Whether memory at BASE+DISP (8 bytes) still holds what DEF left there
  * at SITE: no path from DEF to SITE stores to it, changes BASE, or calls

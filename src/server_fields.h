@@ -3,8 +3,10 @@
  * server_fields.h: what a stripped build's code says about Redis's
  * counters: the calls in the eviction loop that delete the evicted key,
  * server.stat_evictedkeys (the 64-bit increment of a server field right
- * after those calls) and server.stat_numcommands (the one 64-bit increment
- * of a server field in call()). Each is refused when ambiguous.
+ * after those calls, or inside the callee on the path the loop's constant
+ * arguments take) and server.stat_numcommands (the 64-bit increment of a
+ * server field in call(), cross-checked with updateStatsOnUnblock() when
+ * call() has several). Each is refused when ambiguous.
  */
 #ifndef REDPROF_SERVER_FIELDS_H
 #define REDPROF_SERVER_FIELDS_H

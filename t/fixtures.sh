@@ -73,7 +73,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 BUILD_TIMEOUT=${REDPROF_BUILD_TIMEOUT:-1200}
 ARCH=$(dpkg --print-architecture)
 
-# name | kind | description.  Order = build order (stripped needs O2g first).
+# name | kind | description.  Order = build order (a stripped copy after its build).
 FIXTURES=(
   "deb12u10|deb|Debian 12 redis-tools 5:7.0.15-1~deb12u10 (bookworm-security), usr/bin/redis-check-rdb"
   "deb12u7|deb|Debian 12 redis-tools 5:7.0.15-1~deb12u7 (bookworm), usr/bin/redis-check-rdb"
@@ -84,8 +84,9 @@ FIXTURES=(
   "src-7.0.15-clang|src|redis_7.0.15.orig.tar.gz, make CC=clang (clang-14), -O2 -g -ggdb"
   "src-6.0.16|src|redis_6.0.16.orig.tar.gz (Debian 11 source), make defaults: -O2 -g -ggdb"
   "src-8.0.2|src|redis_8.0.2.orig.tar.gz (Debian 13 source), make defaults (-O3 -flto=auto -fno-omit-frame-pointer -g -ggdb), core server only, no modules; optional"
+  "src-8.0.2-stripped|strip|strip -o copy of src-8.0.2/redis-server (same build-id); optional"
 )
-OPTIONAL_FIXTURES=" src-8.0.2 "   # may be unavailable without failing a default (all) run
+OPTIONAL_FIXTURES=" src-8.0.2 src-8.0.2-stripped "   # may be unavailable without failing a default (all) run
 
 LOGFILE=
 log()  {
@@ -139,6 +140,7 @@ fx_params() {
       # runs without network (unshare -n), so no fetch could happen anyway.
       BIN=redis-server SRCVER_PREF='5:8.0.2-3+deb13u2' SRCVER_GLOB='5:8.0.2-*' UPSTREAM=8.0.2 ;;
     src-7.0.15-O2g-stripped) BIN=redis-server DEP=src-7.0.15-O2g ;;
+    src-8.0.2-stripped) BIN=redis-server DEP=src-8.0.2 ;;
     *) return 1 ;;
   esac
 }

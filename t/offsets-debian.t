@@ -8,7 +8,8 @@
 # register's producer is the instruction the file names and nothing writes
 # the register between it and the site, and the globals are the server
 # fields the code reads and increments. Debian 13's file gets the same
-# checks on its own, differently shaped, code.
+# checks on its own, differently shaped, code, where the counters are
+# incremented in the callee that deletes the key.
 . "$top_srcdir/t/lib.sh"
 
 require_cmd gdb readelf
@@ -17,7 +18,7 @@ FIXTURES="deb12u10 deb12u7 trixie-8.0.2"
 # shellcheck disable=SC2086
 require_fixtures $FIXTURES
 
-plan 70
+plan 78
 
 # --- generated = shipped -----------------------------------------------
 declare -A SHIPPED=(
@@ -197,5 +198,31 @@ is "$(cat "$TMPDIR_T/into")" "+271: jb <+361> 0x19aba9" "trixie: only the jb at 
 is "$(untouched %rax 366 390)" "" "trixie: nothing writes rax between +361 and +390"
 is "$(untouched %r12 374 390)" "" "trixie: nothing writes r12 between +371 and +390"
 is "$(untouched %r13 263 272 361 390)" "" "trixie: nothing writes r13 on the path from +256 to +390"
+
+# The counters: Redis 8 increments stat_evictedkeys in deleteKeyAndPropagate
+# (static, unnamed here), which also counts expired keys by notify_type.
+xi() { # ADDR N: gdb's N instructions at ADDR, "insn operands" a line, ';'-joined
+	gdb -batch -nx -ex "x/$2i $1" "$T" 2>/dev/null |
+		sed -E 's/^ *0x[0-9a-f]+:\t//; s/ +# 0x[0-9a-f]+ <([^>]+)>$/ <\1>/; s/ +/ /g' | paste -sd';'
+}
+is "$(disasm deleteEvictedKeyAndPropagate "$T" | paste -sd';')" \
+	'+0: endbr64;+4: mov %rdx,%rcx;+7: mov $0x200,%edx;+12: jmp 0xcc950' \
+	"trixie: deleteEvictedKeyAndPropagate only sets notify_type = 0x200 (NOTIFY_EVICTED) and jumps to 0xcc950"
+grep -q '^delete performEvictions+1952 0x19b1e0 emulated disasm "callq 0xcc950"$' "$TF" &&
+	[ "$(at 1937)" = 'mov $0x200,%edx' ] && [ "$(at 1952)" = 'call 0xcc950' ]
+ok $? "trixie: the file's delete at +1952 is gdb's call 0xcc950, with edx = 0x200 set at +1937"
+is "$(xi 0xcc972 2)" 'mov %edx,-0x54(%rbp);lea 0x23f4c4(%rip),%r12 <server>' \
+	"trixie: 0xcc950 keeps notify_type at -0x54(%rbp) and r12 = &server"
+is "$(xi 0xccb6f 3)" 'cmpl $0x100,-0x54(%rbp);je 0xccbb0;addq $0x1,0x9e0(%r12)' \
+	"trixie: when notify_type is not 0x100 (NOTIFY_EXPIRED) it increments server+0x9e0"
+grep -q '^global stat_evictedkeys server+2528 disasm$' "$TF"
+ok $? "trixie: so the file's stat_evictedkeys is server+2528 (0x9e0)"
+for fn in call updateStatsOnUnblock; do
+	disasm "$fn" "$T" >"$TMPDIR_T/$fn.s"
+	grep -q 'lea server(%rip),%r14$' "$TMPDIR_T/$fn.s" && grep -q 'addq $0x1,0x9a8(%r14)$' "$TMPDIR_T/$fn.s"
+	ok $? "trixie: $fn() increments 0x9a8(%r14) with r14 = &server"
+done
+grep -q '^global stat_numcommands server+2472 disasm$' "$TF"
+ok $? "trixie: so the file's stat_numcommands is server+2472 (0x9a8), the field both increment"
 
 done_testing

@@ -9,8 +9,9 @@
 # differs, at run time: the server runs under gdb, which evaluates both
 # files' expressions at each hit of the site, hit by hit. The pair the
 # issue names is the dwarf strategy on src-7.0.15-O2g against the disasm
-# strategy on its stripped copy (same build-id); src-8.0.2, where one reads
-# [rbp-0x48] and the other [rsp+0x68], is checked the same way.
+# strategy on its stripped copy (same build-id); src-8.0.2 and its stripped
+# copy, where one reads [rbp-0x48] and the other [rsp+0x68], are checked the
+# same way.
 . "$top_srcdir/t/lib.sh"
 
 require_cmd gdb readelf jq
@@ -20,11 +21,11 @@ if ! gdb -batch -nx -ex 'python print(1)' >/dev/null 2>&1; then
 fi
 
 ALL="deb12u10 deb12u7 trixie-8.0.2 src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto src-7.0.15-clang
-src-6.0.16 src-8.0.2"
+src-6.0.16 src-8.0.2 src-8.0.2-stripped"
 # shellcheck disable=SC2086
 require_fixtures $ALL
 
-plan 77
+plan 82
 
 build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3; exit }'; }
 has_dwarf() { readelf -S "$1" | grep -q ' \.debug_info '; }
@@ -88,7 +89,7 @@ is "$(echo "$ids" | sort -u | wc -l)" 5 "... and no two are the same"
 # Pairs: the dwarf file of a DWARF build, the disasm file of the same build-id.
 declare -A PAIR=(
 	[src-7.0.15-O2g]=src-7.0.15-O2g-stripped [src-7.0.15-O3lto]=src-7.0.15-O3lto
-	[src-7.0.15-clang]=src-7.0.15-clang [src-6.0.16]=src-6.0.16 [src-8.0.2]=src-8.0.2
+	[src-7.0.15-clang]=src-7.0.15-clang [src-6.0.16]=src-6.0.16 [src-8.0.2]=src-8.0.2-stripped
 )
 # site FILE: the site line without its strategy. globals FILE: name and location of each global.
 site() { awk '$1 == "site" { $6 = ""; print }' "$1"; }
@@ -184,6 +185,6 @@ agree_at_run_time() {
 }
 agree_at_run_time src-7.0.15-O2g "$TMPDIR_T/src-7.0.15-O2g.dwarf.offsets" \
 	"$TMPDIR_T/src-7.0.15-O2g-stripped.disasm.offsets"
-agree_at_run_time src-8.0.2 "$TMPDIR_T/src-8.0.2.dwarf.offsets" "$TMPDIR_T/src-8.0.2.disasm.offsets"
+agree_at_run_time src-8.0.2 "$TMPDIR_T/src-8.0.2.dwarf.offsets" "$TMPDIR_T/src-8.0.2-stripped.disasm.offsets"
 
 done_testing
