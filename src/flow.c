@@ -336,17 +336,15 @@ bool insn_stores_to(const struct insn *in, enum gpr base, int64_t disp)
  * Backward walk from SITE. STOP says whether an instruction ends the walk
  * on its path (1: a definition, counted; -1: a clobber, fail; 0: go on).
  */
-static int walk_back(const struct flow *f, uint64_t site,
-		     int (*stop)(const struct insn *in, const void *arg), const void *arg,
-		     uint64_t *def)
+static int walk_back_all(const struct flow *f, uint64_t site,
+			 int (*stop)(const struct insn *in, const void *arg), const void *arg,
+			 uint64_t *defs, int max, int *ndefs)
 {
 	long s = code_index(&f->code, site);
 	size_t n = f->code.n, top = 0;
 	uint32_t *stack;
 	bool *seen;
-	int err = 0;
-	uint64_t found = 0;
-	bool have = false;
+	int err = 0, have = 0;
 
 	if (f->why_incomplete[0])
 		return -ENOTRECOVERABLE;
@@ -374,10 +372,10 @@ static int walk_back(const struct flow *f, uint64_t site,
 			break;
 		}
 		if (r > 0) {
-			if (have && found != in->addr)
-				err = -EEXIST;
-			found = in->addr;
-			have = true;
+			if (have == max)
+				err = -E2BIG;	/* each instruction is seen once: this one is new */
+			else
+				defs[have++] = in->addr;
 			continue;
 		}
 		if (f->entry[i]) {
@@ -392,9 +390,18 @@ static int walk_back(const struct flow *f, uint64_t site,
 	free(seen);
 	if (!err && !have)
 		err = -ENOENT;
-	if (!err)
-		*def = found;
+	*ndefs = have;
 	return err;
+}
+
+/* walk_back_all for a unique definition: -EEXIST when two reach SITE. */
+static int walk_back(const struct flow *f, uint64_t site,
+		     int (*stop)(const struct insn *in, const void *arg), const void *arg,
+		     uint64_t *def)
+{
+	int n, err = walk_back_all(f, site, stop, arg, def, 1, &n);
+
+	return err == -E2BIG ? -EEXIST : err;
 }
 
 static int stop_at_write(const struct insn *in, const void *arg)
@@ -407,6 +414,11 @@ static int stop_at_write(const struct insn *in, const void *arg)
 int flow_reaching_def(const struct flow *f, uint64_t site, enum gpr r, uint64_t *def)
 {
 	return walk_back(f, site, stop_at_write, &r, def);
+}
+
+int flow_reaching_defs(const struct flow *f, uint64_t site, enum gpr r, uint64_t *defs, int max, int *n)
+{
+	return walk_back_all(f, site, stop_at_write, &r, defs, max, n);
 }
 
 static int stop_at_addr(const struct insn *in, const void *arg)

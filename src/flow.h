@@ -58,6 +58,9 @@ const struct flow_part *flow_part_at(const struct flow *f, uint64_t addr);
  */
 int flow_reaching_def(const struct flow *f, uint64_t site, enum gpr r, uint64_t *def);
 
+/* Every instruction defining R that reaches SITE, up to MAX (-E2BIG beyond); else as flow_reaching_def. */
+int flow_reaching_defs(const struct flow *f, uint64_t site, enum gpr r, uint64_t *defs, int max, int *n);
+
 /* 0 when every path reaching SITE passes DEF; -errno as flow_reaching_def. */
 int flow_dominates(const struct flow *f, uint64_t def, uint64_t site);
 

@@ -147,19 +147,33 @@ int find_delete_calls(const struct flow *f, uint64_t *sites, int max, int *n)
 	return *n ? 0 : -ENOENT;
 }
 
-/* A register's value when its only definition is `lea SYM(%rip), reg`. */
+/*
+ * A register's value when every definition reaching AT is `lea SYM(%rip), reg`
+ * of the same SYM (clang reloads &server on some paths).
+ */
 static bool register_constant(const struct flow *f, uint64_t at, unsigned reg, uint64_t *v)
 {
-	const struct insn *def;
-	uint64_t d;
+	uint64_t defs[4], first = 0;
+	int n;
 
-	if (gpr_of(reg) == GPR_NONE || flow_reaching_def(f, at, gpr_of(reg), &d))
+	if (gpr_of(reg) == GPR_NONE || flow_reaching_defs(f, at, gpr_of(reg), defs, 4, &n))
 		return false;
-	def = code_at(&f->code, d);
-	if (!def || def->cs->id != X86_INS_LEA || def->cs->detail->x86.operands[1].mem.base != X86_REG_RIP ||
-	    def->cs->detail->x86.operands[1].mem.index != X86_REG_INVALID)
-		return false;
-	*v = def->addr + def->size + (uint64_t)def->cs->detail->x86.operands[1].mem.disp;
+	for (int i = 0; i < n; i++) {
+		const struct insn *def = code_at(&f->code, defs[i]);
+		const cs_x86_op *m;
+		uint64_t a;
+
+		if (!def || def->cs->id != X86_INS_LEA)
+			return false;
+		m = &def->cs->detail->x86.operands[1];
+		if (m->mem.base != X86_REG_RIP || m->mem.index != X86_REG_INVALID)
+			return false;
+		a = def->addr + def->size + (uint64_t)m->mem.disp;
+		if (i && a != first)
+			return false;
+		first = a;
+	}
+	*v = first;
 	return true;
 }
 
