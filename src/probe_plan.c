@@ -148,7 +148,7 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 				return err;
 			s->spec.kind = EV_SITE_DELETE;
 		}
-		plan->keys = true;
+		plan->keys = plan->keys_at_deletes = true;
 	}
 	return 0;
 }

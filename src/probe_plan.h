@@ -42,6 +42,7 @@ struct probe_plan {
 	bool values;		/* sites read getMaxmemoryState's variables */
 	bool slowpath;		/* a site marks calls that reached the eviction path */
 	bool keys;		/* keys evicted are counted per call */
+	bool keys_at_deletes;	/* ... by a probe hit per key at the delete calls */
 	unsigned var_mask;	/* bit per enum ev_var that some site reads */
 	char why_no_values[768];	/* when !values: the reason, for people */
 };

@@ -42,6 +42,12 @@ static int plan_commands(struct session *s)
 		s->commands_from_memory = true;
 		return 0;
 	}
+	if (s->offsets_source[0] && !(s->offsets_generated && !s->plan.numcommands.known))
+		note(s, s->plan.numcommands.known
+				? "commands: server.stat_numcommands cannot be read, so a probe on processCommand "
+				  "counts them (one hit per command)"
+				: "commands: the offset file has no stat_numcommands, so a probe on processCommand "
+				  "counts them (one hit per command)");
 	return plan_add_commands(&s->plan, s->t);
 }
 
@@ -75,6 +81,7 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 	if (err)
 		return err;
 	snprintf(s->offsets_source, sizeof(s->offsets_source), "%s", c.source);
+	s->offsets_generated = c.origin == ORIGIN_GENERATED;
 	snprintf(s->strategy, sizeof(s->strategy), "%s", strategy_name(c.strategy));
 	snprintf(s->plan.why_no_values, sizeof(s->plan.why_no_values),
 		 "the offset file (%s) has no site for this in build-id %s", c.source, s->t->img->build_id);
@@ -86,6 +93,10 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 	}
 	for (int i = 0; i < c.nnotes; i++)
 		note(s, c.notes[i]);
+	/* A generated file's notes already say why; a file from disk does not. */
+	if (s->plan.keys_at_deletes && !s->offsets_generated)
+		note(s, "keys evicted: counted at the delete calls (one probe hit per key), as the offset file's "
+			"stat_evictedkeys is missing or cannot be read");
 	return 0;
 }
 

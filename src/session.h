@@ -51,6 +51,7 @@ struct session {
 	int pidfd;			/* readable when the target exits */
 	bool commands_from_memory;	/* server.stat_numcommands, not a probe */
 	char offsets_source[512];	/* where the offset file came from, "" when none */
+	bool offsets_generated;		/* ... generated on the fly: its notes say what it lacks */
 	char strategy[16];		/* "dwarf", "disasm", "" */
 	char *notes[SESSION_MAX_NOTES];	/* for people: what is missing and why */
 	size_t nnotes;
