@@ -25,6 +25,7 @@ static const char *const delete_functions[] = {
 	"dbSyncDelete", "dbAsyncDelete", "dbGenericDelete", "dbDelete",
 	"deleteKeyAndPropagate", "deleteEvictedKeyAndPropagate",
 };
+#define NDELETE_FUNCTIONS (sizeof(delete_functions) / sizeof(delete_functions[0]))
 
 #define NARGS 6	/* SysV integer argument registers */
 static const enum gpr arg_regs[NARGS] = { GPR_RDI, GPR_RSI, GPR_RDX, GPR_RCX, GPR_R8, GPR_R9 };
@@ -107,7 +108,7 @@ static bool is_delete_function(const struct elf_image *img, uint64_t addr)
 	size_t n = elf_image__funcs_at(img, addr, &first);
 
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < sizeof(delete_functions) / sizeof(delete_functions[0]); k++)
+		for (size_t k = 0; k < NDELETE_FUNCTIONS; k++)
 			if (elf_sym_is_variant(first[i].name, delete_functions[k]))
 				return true;
 	return false;
@@ -115,30 +116,34 @@ static bool is_delete_function(const struct elf_image *img, uint64_t addr)
 
 /*
  * A call to a delete function, or to the unnamed function a named one is a
- * thunk for: a stripped Redis 8 calls deleteKeyAndPropagate (static) directly.
+ * thunk for (THUNK_TO): a stripped Redis 8 calls deleteKeyAndPropagate
+ * (static) directly.
  */
-static bool is_delete_call(const struct elf_image *img, const struct insn *in)
+static bool is_delete_call(const struct elf_image *img, const struct insn *in, const uint64_t *thunk_to, int nthunks)
 {
 	if (in->flow != FLOW_CALL)
 		return false;
-	if (is_delete_function(img, in->target))
-		return true;
-	for (size_t k = 0; k < sizeof(delete_functions) / sizeof(delete_functions[0]); k++) {
-		struct elf_sym fn;
-		uint64_t t;
-
-		if (!elf_image__func(img, delete_functions[k], &fn) && thunk_target(img, fn.addr, NULL, &t) &&
-		    t == in->target)
+	for (int k = 0; k < nthunks; k++)
+		if (thunk_to[k] == in->target)
 			return true;
-	}
-	return false;
+	return is_delete_function(img, in->target);
 }
 
 int find_delete_calls(const struct flow *f, uint64_t *sites, int max, int *n)
 {
+	uint64_t thunk_to[NDELETE_FUNCTIONS];
+	int nthunks = 0;
+
+	for (size_t k = 0; k < NDELETE_FUNCTIONS; k++) {
+		struct elf_sym fn;
+
+		if (!elf_image__func(f->img, delete_functions[k], &fn) &&
+		    thunk_target(f->img, fn.addr, NULL, &thunk_to[nthunks]))
+			nthunks++;
+	}
 	*n = 0;
 	for (size_t i = 0; i < f->code.n; i++) {
-		if (!is_delete_call(f->img, &f->code.insns[i]))
+		if (!is_delete_call(f->img, &f->code.insns[i], thunk_to, nthunks))
 			continue;
 		if (*n == max)
 			return -E2BIG;
@@ -206,18 +211,20 @@ static bool server_increment(const struct flow *f, const struct insn *in, uint64
 	return true;
 }
 
-/* The first server increment on the fall-through path after AT. */
-static bool increment_after(const struct flow *f, uint64_t at, uint64_t *addr)
+/* The first server increment on the fall-through path after AT, before the next of the delete calls DELS. */
+static bool increment_after(const struct flow *f, uint64_t at, const uint64_t *dels, int ndel, uint64_t *addr)
 {
 	const struct insn *in = code_at(&f->code, at);
 
 	for (int steps = 0; in && steps < 64; steps++) {
 		uint64_t next = in->addr + in->size;
+		bool is_del = false;
 
 		if (steps && server_increment(f, in, addr))
 			return true;
-		if (in->flow == FLOW_RET || in->flow == FLOW_STOP || in->flow == FLOW_IJUMP ||
-		    (steps && is_delete_call(f->img, in)))
+		for (int i = 0; i < ndel; i++)
+			is_del |= dels[i] == in->addr;
+		if (in->flow == FLOW_RET || in->flow == FLOW_STOP || in->flow == FLOW_IJUMP || (steps && is_del))
 			return false;
 		if (in->flow == FLOW_JUMP)
 			next = in->target;
@@ -459,7 +466,8 @@ int find_evictedkeys(const struct flow *f, const uint64_t *dels, int ndel, uint6
 	uint64_t found = 0, a;
 
 	for (int i = 0; i < ndel; i++) {
-		if (!increment_after(f, dels[i], &a) && !increment_in_callee(f, code_at(&f->code, dels[i]), &a))
+		if (!increment_after(f, dels[i], dels, ndel, &a) &&
+		    !increment_in_callee(f, code_at(&f->code, dels[i]), &a))
 			return -ENOENT;
 		if (found && found != a)
 			return -EEXIST;
