@@ -42,12 +42,13 @@ static int plan_commands(struct session *s)
 		s->commands_from_memory = true;
 		return 0;
 	}
-	if (s->offsets_source[0] && !(s->offsets_generated && !s->plan.numcommands.known))
-		note(s, s->plan.numcommands.known
-				? "commands: server.stat_numcommands cannot be read, so a probe on processCommand "
-				  "counts them (one hit per command)"
-				: "commands: the offset file has no stat_numcommands, so a probe on processCommand "
-				  "counts them (one hit per command)");
+	/* A generated file's notes already say when it lacks the counter. */
+	if (s->plan.numcommands.known)
+		note(s, "commands: server.stat_numcommands cannot be read, so a probe on processCommand counts "
+			"them (one hit per command)");
+	else if (s->offsets_source[0] && !s->offsets_generated)
+		note(s, "commands: the offset file has no stat_numcommands, so a probe on processCommand counts "
+			"them (one hit per command)");
 	return plan_add_commands(&s->plan, s->t);
 }
 
