@@ -350,14 +350,15 @@ static bool is_reg(const cs_x86_op *op, x86_reg r)
 }
 
 /*
- * How far rbp-based frame slots are the function's own: rbp must be a
- * frame pointer (set only by `mov %rsp,%rbp`), and rbp and rsp may not be
+ * How far rbp-based frame slots are the function's own: rbp must be its
+ * frame pointer (set, only, by `mov %rsp,%rbp`), and rbp and rsp may not be
  * used as values, so no pointer into the frame escapes but `lea d(%rbp)`
  * (an object at d, which C code only accesses upward from d).
  */
 static void frame_escapes(struct callee *c)
 {
 	const struct flow *f = &c->f;
+	bool frame_pointer = false;
 
 	c->frame_shared = false;
 	c->escape_floor = INT64_MAX;
@@ -369,8 +370,11 @@ static void frame_escapes(struct callee *c)
 
 		if (!c->reach[i] || id == X86_INS_PUSH || id == X86_INS_POP || id == X86_INS_LEAVE)
 			continue;
-		if (id == X86_INS_MOV && ((is_reg(op0, X86_REG_RBP) && is_reg(op1, X86_REG_RSP)) ||
-					  (is_reg(op0, X86_REG_RSP) && is_reg(op1, X86_REG_RBP))))
+		if (id == X86_INS_MOV && is_reg(op0, X86_REG_RBP) && is_reg(op1, X86_REG_RSP)) {
+			frame_pointer = true;
+			continue;
+		}
+		if (id == X86_INS_MOV && is_reg(op0, X86_REG_RSP) && is_reg(op1, X86_REG_RBP))
 			continue;
 		if ((id == X86_INS_ADD || id == X86_INS_SUB) && is_reg(op0, X86_REG_RSP) && op1->type == X86_OP_IMM)
 			continue;
@@ -389,6 +393,7 @@ static void frame_escapes(struct callee *c)
 				c->frame_shared = true;
 		}
 	}
+	c->frame_shared |= !frame_pointer;	/* rbp would still point into the caller's frame */
 }
 
 /* The function starting at ADDR: its symbol, or up to the next symbol when it has none. */
