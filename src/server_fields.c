@@ -24,6 +24,7 @@
 static const char *const delete_functions[] = {
 	"dbSyncDelete", "dbAsyncDelete", "dbGenericDelete", "dbDelete",
 	"deleteKeyAndPropagate", "deleteEvictedKeyAndPropagate",
+	"dbGenericDeleteWithDictIndex",	/* Valkey 8, where dbGenericDelete is inlined */
 };
 #define NDELETE_FUNCTIONS (sizeof(delete_functions) / sizeof(delete_functions[0]))
 

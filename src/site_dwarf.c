@@ -289,7 +289,7 @@ void dwarf_globals(struct dwarf_ctx *d, const struct elf_image *img, struct glob
 
 	if (!elf_image__object(img, "server", &server) &&
 	    (!elf_image__func(img, "performEvictions", &fn) || !elf_image__func(img, "freeMemoryIfNeeded", &fn)) &&
-	    find_struct(d, fn.addr, "redisServer", &type))
+	    (find_struct(d, fn.addr, "redisServer", &type) || find_struct(d, fn.addr, "valkeyServer", &type)))
 		for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 			if (member_offset(&type, fields[i].member, &off) && off + 8 <= server.size)
 				set_global(img, &g[fields[i].g], server.addr + off);

@@ -2,18 +2,19 @@
 # e2e-matrix.t: offset files of differently shaped builds, checked at run
 # time with real uprobes. Each build (gcc -O2, its stripped copy, gcc -O3
 # -flto, clang -O2, Redis 6.0 with freeMemoryIfNeeded and getMaxmemoryState
-# not inlined, Redis 8.0 and its stripped copy, Debian's deb12u7) runs in eviction with a non-zero
-# overhead (appendonly yes), and redprof profiles it with the file it
-# generates on the fly. A wrong register or slot shows at once: mem_tofree
-# negative (huge), above maxmemory or equal to it; mem_used not above
-# maxmemory; mem_reported far from INFO's used_memory.
+# not inlined, Redis 8.0 and its stripped copy, Valkey 8.1, where it is not
+# inlined either, and its stripped copy, Debian's deb12u7) runs in eviction
+# with a non-zero overhead (appendonly yes), and redprof profiles it with the
+# file it generates on the fly. A wrong register or slot shows at once:
+# mem_tofree negative (huge), above maxmemory or equal to it; mem_used not
+# above maxmemory; mem_reported far from INFO's used_memory.
 . "$top_srcdir/t/lib.sh"
 
 require_bpf
 require_cmd redis-server redis-cli redis-benchmark jq
 
 BUILDS="src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto src-7.0.15-clang src-6.0.16 src-8.0.2
-src-8.0.2-stripped deb12u7"
+src-8.0.2-stripped src-valkey-8.1.1 src-valkey-8.1.1-stripped deb12u7"
 # shellcheck disable=SC2086
 require_fixtures $BUILDS
 

@@ -8,11 +8,12 @@
 #   t/fixtures.sh --list                list fixture names with a description
 #   t/fixtures.sh --help
 #
-# PATH is the fixture's redis-server binary.  For the Debian binary-package
+# PATH is the fixture's server binary (valkey-server for Valkey, else
+# redis-server).  For the Debian binary-package
 # fixtures (deb12u10, deb12u7, trixie-8.0.2) that is the extracted
 # usr/bin/redis-check-rdb: Debian's redis-server is a symlink to it (a
 # "redis-server" symlink is put beside it too, so it can be run as a server).
-# Source builds also keep redis-cli and redis-benchmark next to redis-server.
+# Source builds also keep their -cli and -benchmark next to the server.
 #
 # Policy (licence): fixtures come ONLY from Debian's archive (binary packages via
 # `apt-get download`, source packages via `apt-get source --download-only`).
@@ -38,8 +39,8 @@
 # (the caller's CFLAGS/CC/MAKEFLAGS cannot leak in), under `unshare -n`
 # (no network) and `timeout`.  SOURCE_DATE_EPOCH makes the build-id
 # reproducible for a given cache path.  Each build must produce a build-id and
-# .debug_info, and its redis-server must answer PING on a unix socket.
-# A cold run of everything takes about 4.5 minutes on 2 cores; a warm run
+# .debug_info, and its server must answer PING on a unix socket.
+# A cold run of everything takes about 6 minutes on 2 cores; a warm run
 # about half a second.
 #
 # Version drift: deb.debian.org only serves the current version of each suite,
@@ -85,8 +86,11 @@ FIXTURES=(
   "src-6.0.16|src|redis_6.0.16.orig.tar.gz (Debian 11 source), make defaults: -O2 -g -ggdb"
   "src-8.0.2|src|redis_8.0.2.orig.tar.gz (Debian 13 source), make defaults (-O3 -flto=auto -fno-omit-frame-pointer -g -ggdb), core server only, no modules; optional"
   "src-8.0.2-stripped|strip|strip -o copy of src-8.0.2/redis-server (same build-id); optional"
+  "src-valkey-8.1.1|src|valkey_8.1.1+dfsg1.orig.tar.xz (Debian 13 source), make defaults (-O3 -flto=auto -fno-omit-frame-pointer -g -ggdb), getMaxmemoryState not inlined; optional"
+  "src-valkey-8.1.1-stripped|strip|strip -o copy of src-valkey-8.1.1/valkey-server (same build-id); optional"
 )
-OPTIONAL_FIXTURES=" src-8.0.2 src-8.0.2-stripped "   # may be unavailable without failing a default (all) run
+# may be unavailable without failing a default (all) run
+OPTIONAL_FIXTURES=" src-8.0.2 src-8.0.2-stripped src-valkey-8.1.1 src-valkey-8.1.1-stripped "
 
 LOGFILE=
 log()  {
@@ -107,10 +111,12 @@ fx_field() { # NAME FIELDNO -> field of the FIXTURES row
 is_fixture() { fx_field "$1" 0 >/dev/null; }
 
 # Per-fixture parameters.  Sets: BIN (file name of the fixture binary inside
-# the fixture dir), and for deb: PKGVER_PREF PKGVER_GLOB; for src: SRCVER_PREF
+# the fixture dir), and for deb: PKGVER_PREF PKGVER_GLOB; for src: SRCPKG (the
+# Debian source package) PROG (prefix of the programs it builds) SRCVER_PREF
 # SRCVER_GLOB UPSTREAM MAKE_ARGS CC_NAME.
 fx_params() {
   PKGVER_PREF='' PKGVER_GLOB='' SRCVER_PREF='' SRCVER_GLOB='' UPSTREAM='' CC_NAME=cc DEP=''
+  SRCPKG=redis PROG=redis
   MAKE_ARGS=()
   case $1 in
     deb12u10)      BIN=redis-check-rdb PKGVER_PREF='5:7.0.15-1~deb12u10' PKGVER_GLOB='5:7.0.15-1~deb12u10' ;;
@@ -141,6 +147,12 @@ fx_params() {
       BIN=redis-server SRCVER_PREF='5:8.0.2-3+deb13u2' SRCVER_GLOB='5:8.0.2-*' UPSTREAM=8.0.2 ;;
     src-7.0.15-O2g-stripped) BIN=redis-server DEP=src-7.0.15-O2g ;;
     src-8.0.2-stripped) BIN=redis-server DEP=src-8.0.2 ;;
+    src-valkey-8.1.1)
+      # Debian's +dfsg1 tarball only drops two macOS files of hiredis; the
+      # bundled jemalloc and lua are there, so upstream's make builds it.
+      BIN=valkey-server SRCPKG=valkey PROG=valkey SRCVER_PREF='8.1.1+dfsg1-3+deb13u2' SRCVER_GLOB='8.1.1+dfsg1-*'
+      UPSTREAM=8.1.1 ;;
+    src-valkey-8.1.1-stripped) BIN=valkey-server PROG=valkey DEP=src-valkey-8.1.1 ;;
     *) return 1 ;;
   esac
 }
@@ -169,8 +181,8 @@ verify_fixture() {
     [[ -f $(fixture_dir "$DEP")/$BIN && $(info_get "$info" source-build-id) == "$(build_id "$(fixture_dir "$DEP")/$BIN")" ]] ||
       { log "$name: stale (its $DEP was rebuilt)"; return 1; }
   fi
-  if [[ $BIN == redis-server && $name == src-* ]]; then
-    local f; for f in redis-cli redis-benchmark; do
+  if [[ $BIN == "$PROG-server" && $name == src-* ]]; then
+    local f; for f in "$PROG-cli" "$PROG-benchmark"; do
       [[ $name == *-stripped || -x $dir/$f ]] || { log "$name: missing $f"; return 1; }
     done
   fi
@@ -387,17 +399,17 @@ build_deb() {
 build_strip() {
   local name=$1 src bin
   fx_params "$name"
-  src=$(fixture_dir "$DEP")/redis-server
+  src=$(fixture_dir "$DEP")/$BIN
   [[ -f $src ]] || { log "$name: needs $DEP"; return 1; }
   new_stage "$name"
-  strip -o "$STAGE/redis-server" "$src"
-  bin=$STAGE/redis-server
+  strip -o "$STAGE/$BIN" "$src"
+  bin=$STAGE/$BIN
   [[ $(build_id "$bin") == "$(build_id "$src")" && -n $(build_id "$bin") ]] || { log "$name: build-id changed by strip"; return 1; }
   if has_debug_info "$bin"; then log "$name: still has .debug_info"; return 1; fi
   {
     printf 'name: %s\n' "$name"
     printf 'kind: stripped copy of %s\n' "$DEP"
-    printf 'command: strip -o redis-server %s\n' "$src"
+    printf 'command: strip -o %s %s\n' "$BIN" "$src"
     printf 'strip: %s\n' "$(strip --version | head -n1)"
     printf 'source-build-id: %s\n' "$(build_id "$src")"
     write_common_info "$name" "$bin"
@@ -408,18 +420,18 @@ build_strip() {
 }
 
 # Start the freshly built server on a unix socket only, PING it, shut it down.
-smoke_test() { # DIR
-  local dir=$1 t pid i ok=1
+smoke_test() { # DIR PROG
+  local dir=$1 prog=$2 t pid i ok=1
   t=$(mktemp -d /tmp/redprof-smoke.XXXXXX)
-  "$dir/redis-server" --port 0 --unixsocket "$t/s.sock" --daemonize no --save '' \
+  "$dir/$prog-server" --port 0 --unixsocket "$t/s.sock" --daemonize no --save '' \
       --appendonly no --dir "$t" --logfile "$t/server.log" >>"$LOGFILE" 2>&1 </dev/null &
   pid=$! SMOKE_PID=$!
   for ((i = 0; i < 100; i++)); do
-    if [[ -S $t/s.sock ]] && [[ $("$dir/redis-cli" -s "$t/s.sock" ping 2>/dev/null) == PONG ]]; then ok=0; break; fi
+    if [[ -S $t/s.sock ]] && [[ $("$dir/$prog-cli" -s "$t/s.sock" ping 2>/dev/null) == PONG ]]; then ok=0; break; fi
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  "$dir/redis-cli" -s "$t/s.sock" shutdown nosave >/dev/null 2>&1 || true
+  "$dir/$prog-cli" -s "$t/s.sock" shutdown nosave >/dev/null 2>&1 || true
   for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -432,14 +444,14 @@ smoke_test() { # DIR
 build_src() {
   local name=$1 ver dsc tarball bdir top t0 cmd ccver rc net=() bin sde
   fx_params "$name"
-  ver=$(pick_version source redis "$SRCVER_PREF" "$SRCVER_GLOB") || { REASON="no Debian source package redis $SRCVER_GLOB"; return 1; }
-  dsc=$(fetch_source redis "$ver") || { REASON="cannot download source redis=$ver"; return 1; }
+  ver=$(pick_version source "$SRCPKG" "$SRCVER_PREF" "$SRCVER_GLOB") || { REASON="no Debian source package $SRCPKG $SRCVER_GLOB"; return 1; }
+  dsc=$(fetch_source "$SRCPKG" "$ver") || { REASON="cannot download source $SRCPKG=$ver"; return 1; }
   tarball=$(orig_tarball "$dsc") || { REASON="no orig tarball in $dsc"; return 1; }
   bdir=$CACHE/build/$name
   rm -rf "$bdir"; mkdir -p "$bdir"
   log "$name: unpacking $(basename "$tarball") into $bdir"
   tar -xf "$tarball" -C "$bdir"
-  top=$bdir/redis-$UPSTREAM
+  top=$bdir/$PROG-$UPSTREAM
   [[ -f $top/Makefile && -f $top/src/Makefile ]] || { REASON="unexpected tarball layout"; return 1; }
   # Build with a clean environment (the caller's CFLAGS/CC/MAKEFLAGS etc. must
   # not leak into the Redis Makefile) and, if possible, without network.
@@ -456,7 +468,7 @@ build_src() {
   log "$name: ${cmd[*]} (in $top, $ccver; log: $LOGFILE)"
   {
     printf '### redprof fixture %s: %s\n' "$name" "$(date -u +%FT%TZ)"
-    printf '### source: redis %s (%s)\n### cwd: %s\n### command: %s\n' "$ver" "$(basename "$tarball")" "$top" "$(printf '%q ' "${cmd[@]}")"
+    printf '### source: %s %s (%s)\n### cwd: %s\n### command: %s\n' "$SRCPKG" "$ver" "$(basename "$tarball")" "$top" "$(printf '%q ' "${cmd[@]}")"
   } >>"$LOGFILE"
   t0=$SECONDS
   # `timeout` makes itself a process-group leader (so the whole make tree can
@@ -481,29 +493,29 @@ build_src() {
   fi
   log "$name: built in $((SECONDS - t0))s"
   new_stage "$name"
-  for bin in redis-server redis-cli redis-benchmark; do
+  for bin in "$PROG-server" "$PROG-cli" "$PROG-benchmark"; do
     [[ -f $top/src/$bin ]] || { REASON="make produced no src/$bin"; return 1; }
     cp -p "$top/src/$bin" "$STAGE/$bin"
   done
-  bin=$STAGE/redis-server
-  [[ -n $(build_id "$bin") ]] || { REASON="redis-server has no GNU build-id"; return 1; }
-  has_debug_info "$bin" || { REASON="redis-server has no .debug_info"; return 1; }
-  local vout; vout=$("$bin" --version 2>&1 | head -n1) || { REASON="redis-server --version failed: $vout"; return 1; }
-  smoke_test "$STAGE" || { REASON="redis-server did not answer PING on a unix socket (see $LOGFILE)"; return 1; }
+  bin=$STAGE/$BIN
+  [[ -n $(build_id "$bin") ]] || { REASON="$BIN has no GNU build-id"; return 1; }
+  has_debug_info "$bin" || { REASON="$BIN has no .debug_info"; return 1; }
+  local vout; vout=$("$bin" --version 2>&1 | head -n1) || { REASON="$BIN --version failed: $vout"; return 1; }
+  smoke_test "$STAGE" "$PROG" || { REASON="$BIN did not answer PING on a unix socket (see $LOGFILE)"; return 1; }
   log "$name: $vout; PING ok"
   {
     printf 'name: %s\n' "$name"
     printf 'kind: source build of the upstream tarball from the Debian source package (Debian patches NOT applied)\n'
-    printf 'source-package: redis %s\n' "$ver"
+    printf 'source-package: %s %s\n' "$SRCPKG" "$ver"
     printf 'orig-tarball: %s sha256=%s\n' "$(basename "$tarball")" "$(sha256 "$tarball")"
     printf 'build-dir: %s (DW_AT_comp_dir; %s)\n' "$top" \
       "$([[ ${REDPROF_KEEP_BUILD:-0} == 1 ]] && echo kept || echo 'removed after build: untar the orig tarball there for source listings')"
     printf 'make-command: cd %s && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C SOURCE_DATE_EPOCH=%s %s%s\n' "$top" "$sde" "$( ((${#net[@]})) && echo 'unshare -n ')" "$(printf '%q ' "${cmd[@]}")"
     printf 'compiler: %s\n' "$ccver"
     printf 'compile-command-server.c: %s\n' "$(grep -m1 -e ' -c server\.c' "$LOGFILE" | sed 's/ -I[^ ]*//g' || true)"
-    printf 'link-command-redis-server: %s\n' "$(grep -m1 -e ' -o redis-server ' "$LOGFILE" | sed 's/ [^ ]*\.o\>//g' || true)"
+    printf 'link-command-%s: %s\n' "$BIN" "$(grep -m1 -e " -o $BIN " "$LOGFILE" | sed 's/ [^ ]*\.o\>//g' || true)"
     printf 'version-output: %s\n' "$vout"
-    printf 'smoke-test: redis-server --port 0 --unixsocket ... answered PING\n'
+    printf 'smoke-test: %s --port 0 --unixsocket ... answered PING\n' "$BIN"
     printf 'build-seconds: %s\n' "$((SECONDS - t0))"
     write_common_info "$name" "$bin"
   } >"$STAGE/BUILD-INFO"

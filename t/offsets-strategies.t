@@ -11,7 +11,7 @@
 # issue names is the dwarf strategy on src-7.0.15-O2g against the disasm
 # strategy on its stripped copy (same build-id); src-8.0.2 and its stripped
 # copy, where one reads [rbp-0x48] and the other [rsp+0x68], are checked the
-# same way.
+# same way. Valkey 8.1 and its stripped copy must agree as text.
 . "$top_srcdir/t/lib.sh"
 
 require_cmd gdb readelf jq
@@ -21,11 +21,11 @@ if ! gdb -batch -nx -ex 'python print(1)' >/dev/null 2>&1; then
 fi
 
 ALL="deb12u10 deb12u7 trixie-8.0.2 src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto src-7.0.15-clang
-src-6.0.16 src-8.0.2 src-8.0.2-stripped"
+src-6.0.16 src-8.0.2 src-8.0.2-stripped src-valkey-8.1.1 src-valkey-8.1.1-stripped"
 # shellcheck disable=SC2086
 require_fixtures $ALL
 
-plan 82
+plan 96
 
 build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3; exit }'; }
 has_dwarf() { readelf -S "$1" | grep -q ' \.debug_info '; }
@@ -90,6 +90,7 @@ is "$(echo "$ids" | sort -u | wc -l)" 5 "... and no two are the same"
 declare -A PAIR=(
 	[src-7.0.15-O2g]=src-7.0.15-O2g-stripped [src-7.0.15-O3lto]=src-7.0.15-O3lto
 	[src-7.0.15-clang]=src-7.0.15-clang [src-6.0.16]=src-6.0.16 [src-8.0.2]=src-8.0.2-stripped
+	[src-valkey-8.1.1]=src-valkey-8.1.1-stripped
 )
 # site FILE: the site line without its strategy. globals FILE: name and location of each global.
 site() { awk '$1 == "site" { $6 = ""; print }' "$1"; }
@@ -108,14 +109,14 @@ value() {
 		print t }' "$1" | sort | tr -d '\n'
 }
 globals() { awk '$1 == "global" { print $2, $3 }' "$1"; }
-for n in src-7.0.15-O2g src-7.0.15-O3lto src-7.0.15-clang src-6.0.16 src-8.0.2; do
+for n in src-7.0.15-O2g src-7.0.15-O3lto src-7.0.15-clang src-6.0.16 src-8.0.2 src-valkey-8.1.1; do
 	d="$TMPDIR_T/$n.dwarf.offsets"
 	a="$TMPDIR_T/${PAIR[$n]}.disasm.offsets"
 	is "$(site "$d")" "$(site "$a")" "$n: dwarf and disasm choose the same site"
 	common=$(join <(globals "$d" | sort) <(globals "$a" | sort) -a 1 -a 2 | awk 'NF == 3 && $2 != $3')
 	is "$common" "" "$n: the globals both found are at the same places"
 done
-for n in src-7.0.15-O3lto src-6.0.16; do
+for n in src-7.0.15-O3lto src-6.0.16 src-valkey-8.1.1; do
 	same=""
 	for v in mem_reported overhead mem_used mem_tofree; do
 		[ "$(value "$TMPDIR_T/$n.dwarf.offsets" $v)" = "$(value "$TMPDIR_T/$n.disasm.offsets" $v)" ] && same="$same$v "
