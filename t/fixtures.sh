@@ -10,9 +10,10 @@
 #
 # PATH is the fixture's server binary (valkey-server for Valkey, else
 # redis-server).  For the Debian binary-package
-# fixtures (deb12u10, deb12u7, trixie-8.0.2) that is the extracted
-# usr/bin/redis-check-rdb: Debian's redis-server is a symlink to it (a
-# "redis-server" symlink is put beside it too, so it can be run as a server).
+# fixtures (deb12u10, deb12u7, trixie-8.0.2, trixie-valkey-8.1.1) that is the
+# extracted usr/bin/redis-check-rdb (valkey-check-rdb): Debian's redis-server
+# is a symlink to it (a "redis-server" symlink is put beside it too, so it can
+# be run as a server).
 # Source builds also keep their -cli and -benchmark next to the server.
 #
 # Policy (licence): fixtures come ONLY from Debian's archive (binary packages via
@@ -79,6 +80,7 @@ FIXTURES=(
   "deb12u10|deb|Debian 12 redis-tools 5:7.0.15-1~deb12u10 (bookworm-security), usr/bin/redis-check-rdb"
   "deb12u7|deb|Debian 12 redis-tools 5:7.0.15-1~deb12u7 (bookworm), usr/bin/redis-check-rdb"
   "trixie-8.0.2|deb|Debian 13 redis-tools 5:8.0.2-* (trixie), usr/bin/redis-check-rdb; analysis only (needs newer glibc)"
+  "trixie-valkey-8.1.1|deb|Debian 13 valkey-tools 8.1.1+dfsg1-* (trixie), usr/bin/valkey-check-rdb; analysis only (needs newer glibc)"
   "src-7.0.15-O2g|src|redis_7.0.15.orig.tar.gz (Debian 12 source), make defaults: -O2 -g -ggdb, bundled jemalloc"
   "src-7.0.15-O2g-stripped|strip|strip -o copy of src-7.0.15-O2g/redis-server (same build-id)"
   "src-7.0.15-O3lto|src|redis_7.0.15.orig.tar.gz, make OPTIMIZATION=\"-O3 -flto\""
@@ -122,6 +124,8 @@ fx_params() {
     deb12u10)      BIN=redis-check-rdb PKGVER_PREF='5:7.0.15-1~deb12u10' PKGVER_GLOB='5:7.0.15-1~deb12u10' ;;
     deb12u7)       BIN=redis-check-rdb PKGVER_PREF='5:7.0.15-1~deb12u7'  PKGVER_GLOB='5:7.0.15-1~deb12u7' ;;
     trixie-8.0.2)  BIN=redis-check-rdb PKGVER_PREF='5:8.0.2-3+deb13u2'   PKGVER_GLOB='5:8.0.2-*' ;;
+    trixie-valkey-8.1.1)
+      BIN=valkey-check-rdb PROG=valkey PKGVER_PREF='8.1.1+dfsg1-3+deb13u2' PKGVER_GLOB='8.1.1+dfsg1-*' ;;
     src-7.0.15-O2g)
       BIN=redis-server SRCVER_PREF='5:7.0.15-1~deb12u10' SRCVER_GLOB='5:7.0.15-*' UPSTREAM=7.0.15 ;;
     src-7.0.15-O3lto)
@@ -365,26 +369,27 @@ write_common_info() { # NAME BIN
 }
 
 build_deb() {
-  local name=$1 ver deb x bin vout
+  local name=$1 ver deb x bin vout pkg rdb
   fx_params "$name"
-  ver=$(pick_version binary redis-tools "$PKGVER_PREF" "$PKGVER_GLOB") || return 1
-  deb=$(fetch_deb redis-tools "$ver") || return 1
-  log "$name: extracting usr/bin/redis-check-rdb from $deb"
+  pkg=$PROG-tools rdb=$PROG-check-rdb
+  ver=$(pick_version binary "$pkg" "$PKGVER_PREF" "$PKGVER_GLOB") || return 1
+  deb=$(fetch_deb "$pkg" "$ver") || return 1
+  log "$name: extracting usr/bin/$rdb from $deb"
   new_stage "$name"
   x=$STAGE/.x; dpkg-deb -x "$deb" "$x"
-  [[ -f $x/usr/bin/redis-check-rdb && ! -L $x/usr/bin/redis-check-rdb ]] || { log "$name: no usr/bin/redis-check-rdb in $deb"; return 1; }
-  mv "$x/usr/bin/redis-check-rdb" "$STAGE/redis-check-rdb"
+  [[ -f $x/usr/bin/$rdb && ! -L $x/usr/bin/$rdb ]] || { log "$name: no usr/bin/$rdb in $deb"; return 1; }
+  mv "$x/usr/bin/$rdb" "$STAGE/$rdb"
   rm -rf "$x"
-  ln -s redis-check-rdb "$STAGE/redis-server"
-  bin=$STAGE/redis-check-rdb
-  vout=$(cd "$STAGE" && ./redis-server --version 2>&1 | head -n1) || vout="does not run here: $vout"
+  ln -s "$rdb" "$STAGE/$PROG-server"
+  bin=$STAGE/$rdb
+  vout=$(cd "$STAGE" && "./$PROG-server" --version 2>&1 | head -n1) || vout="does not run here: $vout"
   {
     printf 'name: %s\n' "$name"
     printf 'kind: Debian binary package (apt-get download + dpkg-deb -x)\n'
-    printf 'package: redis-tools %s\n' "$ver"
-    printf 'origin: %s\n' "$(apt-cache "${APT_OPTS[@]}" madison redis-tools | awk -F' [|] ' -v v="$ver" '{gsub(/ /,"",$2)} $2==v && $3 ~ /Packages$/ {print $3; exit}')"
+    printf 'package: %s %s\n' "$pkg" "$ver"
+    printf 'origin: %s\n' "$(apt-cache "${APT_OPTS[@]}" madison "$pkg" | awk -F' [|] ' -v v="$ver" '{gsub(/ /,"",$2)} $2==v && $3 ~ /Packages$/ {print $3; exit}')"
     printf 'deb: %s sha256=%s\n' "$(basename "$deb")" "$(sha256 "$deb")"
-    printf 'file: usr/bin/redis-check-rdb (redis-server is a symlink to it in Debian)\n'
+    printf 'file: usr/bin/%s (%s-server is a symlink to it in Debian)\n' "$rdb" "$PROG"
     printf 'version-output: %s\n' "$vout"
     write_common_info "$name" "$bin"
   } >"$STAGE/BUILD-INFO"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # offsets-debian.t: the shipped offset files of Debian's binaries. For
-# Debian 12's 7.0.15-1~deb12u10 and ~deb12u7 and Debian 13's 8.0.2,
-# `redprof offsets generate` must write the shipped file byte for byte.
+# Debian 12's 7.0.15-1~deb12u10 and ~deb12u7 and Debian 13's redis 8.0.2 and
+# valkey 8.1.1, `redprof offsets generate` must write the shipped file byte
+# for byte.
 # Then the deb12u10 file is checked against gdb's own disassembly of
 # performEvictions, independently of redprof: the instructions around the
 # site are the ones quoted in CONTEXT.md, the site is a je (emulated), each
@@ -9,22 +10,24 @@
 # the register between it and the site, and the globals are the server
 # fields the code reads and increments. Debian 13's file gets the same
 # checks on its own, differently shaped, code, where the counters are
-# incremented in the callee that deletes the key.
+# incremented in the callee that deletes the key, and so does Debian 13's
+# valkey.
 . "$top_srcdir/t/lib.sh"
 
 require_cmd gdb readelf
 
-FIXTURES="deb12u10 deb12u7 trixie-8.0.2"
+FIXTURES="deb12u10 deb12u7 trixie-8.0.2 trixie-valkey-8.1.1"
 # shellcheck disable=SC2086
 require_fixtures $FIXTURES
 
-plan 78
+plan 97
 
 # --- generated = shipped -----------------------------------------------
 declare -A SHIPPED=(
 	[deb12u10]="$top_srcdir/offsets/debian12-redis-7.0.15-1-deb12u10.offsets"
 	[deb12u7]="$top_srcdir/offsets/debian12-redis-7.0.15-1-deb12u7.offsets"
 	[trixie-8.0.2]="$top_srcdir/offsets/debian13-redis-8.0.2-3-deb13u2.offsets"
+	[trixie-valkey-8.1.1]="$top_srcdir/offsets/debian13-valkey-8.1.1-dfsg1-3-deb13u2.offsets"
 )
 for name in $FIXTURES; do
 	gen="$TMPDIR_T/$name.offsets"
@@ -224,5 +227,32 @@ for fn in call updateStatsOnUnblock; do
 done
 grep -q '^global stat_numcommands server+2472 disasm$' "$TF"
 ok $? "trixie: so the file's stat_numcommands is server+2472 (0x9a8), the field both increment"
+
+# --- Debian 13's valkey 8.1.1: the same checks on its code -----------------
+V=${BIN[trixie-valkey-8.1.1]}
+VF=${SHIPPED[trixie-valkey-8.1.1]}
+disasm performEvictions "$V" >"$TMPDIR_T/pe.s"
+is "$(at 98)" "lea server(%rip),%rbx" "valkey: rbx is &server (+98)"
+grep -q '^site slowpath performEvictions+330 .* emulated disasm "je 0x198fee" slowpath$' "$VF" &&
+	[ "$(at 330)" = "je <+1406> 0x198fee" ]
+ok $? "valkey: the site +330 is gdb's je <+1406> 0x198fee"
+is "$(at 285)" "call freeMemoryGetNotCountedMemory" "valkey: +285 calls freeMemoryGetNotCountedMemory (overhead in rax)"
+is "$(at 305)" "sub %rax,%r13" "valkey: +305 is sub %rax,%r13 (mem_used = mem_reported - overhead)"
+is "$(at 298)" "mov 0x1438(%rbx),%r12" "valkey: +298 loads maxmemory from 0x1438(%rbx), server+5176"
+grep -q '^value mem_tofree slowpath r13-r12 from performEvictions+305,performEvictions+298 disasm$' "$VF" &&
+	grep -q '^value overhead slowpath rax from performEvictions+285 disasm$' "$VF" &&
+	grep -q '^global maxmemory server+5176 disasm$' "$VF"
+ok $? "valkey: the file reads overhead = rax (+285), mem_tofree = r13 - r12, maxmemory at server+5176"
+grep -E '<\+(28[6-9]|29[0-9]|3[0-2][0-9]|330)>' "$TMPDIR_T/pe.s" >"$TMPDIR_T/into"
+is "$(cat "$TMPDIR_T/into")" "" "valkey: no jump lands between +285 and the site"
+is "$(untouched %rax 290 330)" "" "valkey: nothing writes rax between +285 and +330"
+is "$(untouched %r13 308 330)" "" "valkey: nothing writes r13 between +305 and +330"
+is "$(untouched %r12 305 330)" "" "valkey: nothing writes r12 between +298 and +330"
+is "$(at 1021)" "call dbGenericDeleteWithDictIndex" "valkey: +1021 calls dbGenericDeleteWithDictIndex"
+grep -q '^delete performEvictions+1021 0x198e6d emulated disasm "callq 0xc7ab0"$' "$VF"
+ok $? "valkey: the file's delete call is that one"
+is "$(at 1051)" 'addq $0x1,0x7f8(%rbx)' "valkey: +1051, after it, increments 0x7f8(%rbx)"
+grep -q '^global stat_evictedkeys server+2040 disasm$' "$VF"
+ok $? "valkey: so the file's stat_evictedkeys is server+2040 (0x7f8)"
 
 done_testing

@@ -20,12 +20,12 @@ if ! gdb -batch -nx -ex 'python print(1)' >/dev/null 2>&1; then
 	skip_all "this gdb has no Python, which the oracle script needs"
 fi
 
-ALL="deb12u10 deb12u7 trixie-8.0.2 src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto src-7.0.15-clang
-src-6.0.16 src-8.0.2 src-8.0.2-stripped src-valkey-8.1.1 src-valkey-8.1.1-stripped"
+ALL="deb12u10 deb12u7 trixie-8.0.2 trixie-valkey-8.1.1 src-7.0.15-O2g src-7.0.15-O2g-stripped src-7.0.15-O3lto
+src-7.0.15-clang src-6.0.16 src-8.0.2 src-8.0.2-stripped src-valkey-8.1.1 src-valkey-8.1.1-stripped"
 # shellcheck disable=SC2086
 require_fixtures $ALL
 
-plan 96
+plan 101
 
 build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3; exit }'; }
 has_dwarf() { readelf -S "$1" | grep -q ' \.debug_info '; }
