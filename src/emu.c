@@ -2,10 +2,12 @@
 /*
  * emu.c: the interpreter. Only what it models is run; everything else
  * stops the run with EMU_UNSUPPORTED, so an analysis built on it sees a
- * shorter trace, never a wrong one. Instructions that only touch vector
- * registers are skipped (they cannot change integer values); ones that
- * only set flags make the flags unknown, and a branch on unknown flags
- * stops the run.
+ * shorter trace, never a wrong one. The SSE moves and 64-bit lane
+ * arithmetic of a vectorised sum are modelled; any other instruction that
+ * only touches vector registers is skipped, leaving the vector registers
+ * it writes unknown (moving an unknown one to an integer register stops
+ * the run); ones that only set flags make the flags unknown, and a branch
+ * on unknown flags stops the run.
  */
 #include "config.h"
 
@@ -220,6 +222,145 @@ bool emu_operand(struct emu *e, const struct insn *in, int i, uint64_t *value, u
 	else if (op->type == X86_OP_MEM && !mem_addr(e, in, op, from))
 		return false;
 	return op_value(e, in, op, value);
+}
+
+/* --------------------------------------------------------------------
+ * SSE: the moves and 64-bit lane arithmetic of a vectorised sum
+ * ------------------------------------------------------------------ */
+
+static int xmm_of(const cs_x86_op *op)
+{
+	if (op->type != X86_OP_REG || op->reg < X86_REG_XMM0 || op->reg > X86_REG_XMM15)
+		return -1;
+	return (int)(op->reg - X86_REG_XMM0);
+}
+
+/* The 128 bits OP holds (an xmm register or memory); false when unknown or not one of those. */
+static bool vec_value(struct emu *e, const struct insn *in, const cs_x86_op *op, uint64_t v[2])
+{
+	int x = xmm_of(op);
+	uint64_t a;
+
+	if (x >= 0) {
+		if (!(e->xmm_known >> x & 1))
+			return false;
+		v[0] = e->xmm[x][0];
+		v[1] = e->xmm[x][1];
+		return true;
+	}
+	if (op->type != X86_OP_MEM || !mem_addr(e, in, op, &a))
+		return false;
+	v[0] = emu_read(e, a, 8);
+	v[1] = op->size == 16 ? emu_read(e, a + 8, 8) : 0;
+	return true;
+}
+
+static void xmm_set(struct emu *e, int x, uint64_t lo, uint64_t hi)
+{
+	e->xmm[x][0] = lo;
+	e->xmm[x][1] = hi;
+	e->xmm_known |= (uint16_t)(1U << x);
+}
+
+/* 1 when IN is a modelled SSE instruction and ran, 0 when it is not one, -1 to stop. */
+static int exec_vector(struct emu *e, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+	const cs_x86_op *d = &x->operands[0], *s = &x->operands[1];
+	int xd = xmm_of(d);
+	uint64_t a[2], b[2];
+
+	switch (in->cs->id) {
+	case X86_INS_PXOR:
+		if (xd < 0 || x->op_count != 2)
+			return 0;
+		if (xmm_of(s) == xd)
+			xmm_set(e, xd, 0, 0);	/* the zeroing idiom, whatever it held */
+		else if (vec_value(e, in, d, a) && vec_value(e, in, s, b))
+			xmm_set(e, xd, a[0] ^ b[0], a[1] ^ b[1]);
+		else
+			e->xmm_known &= (uint16_t)~(1U << xd);
+		return 1;
+	case X86_INS_PADDQ:
+		if (xd < 0 || x->op_count != 2)
+			return 0;
+		if (vec_value(e, in, d, a) && vec_value(e, in, s, b))
+			xmm_set(e, xd, a[0] + b[0], a[1] + b[1]);
+		else
+			e->xmm_known &= (uint16_t)~(1U << xd);
+		return 1;
+	case X86_INS_PSRLDQ:
+		if (xd < 0 || x->op_count != 2 || s->type != X86_OP_IMM)
+			return 0;
+		if (!vec_value(e, in, d, a)) {
+			e->xmm_known &= (uint16_t)~(1U << xd);
+		} else if (s->imm >= 16) {
+			xmm_set(e, xd, 0, 0);
+		} else if (s->imm >= 8) {
+			xmm_set(e, xd, s->imm == 8 ? a[1] : a[1] >> (8 * (s->imm - 8)), 0);
+		} else if (s->imm > 0) {
+			xmm_set(e, xd, a[0] >> (8 * s->imm) | a[1] << (64 - 8 * s->imm), a[1] >> (8 * s->imm));
+		}
+		return 1;
+	case X86_INS_MOVDQU:
+	case X86_INS_MOVDQA:
+	case X86_INS_MOVQ:
+	case X86_INS_MOVD:
+		if (x->op_count != 2)
+			return 0;
+		if (xd >= 0) {
+			bool whole = in->cs->id == X86_INS_MOVDQU || in->cs->id == X86_INS_MOVDQA;
+			uint64_t v;
+
+			if (whole || xmm_of(s) >= 0) {
+				if (!vec_value(e, in, s, a)) {
+					e->xmm_known &= (uint16_t)~(1U << xd);
+					return 1;
+				}
+				/* movq/movd between vector registers keep the low 64/32 bits, zero the rest. */
+				if (!whole) {
+					a[0] &= in->cs->id == X86_INS_MOVD ? 0xffffffffULL : ~0ULL;
+					a[1] = 0;
+				}
+				xmm_set(e, xd, a[0], a[1]);
+				return 1;
+			}
+			if (!op_value(e, in, s, &v))
+				return -1;
+			xmm_set(e, xd, v & size_mask(s->size), 0);
+			return 1;
+		}
+		if (xmm_of(s) < 0)
+			return 0;
+		/* To an integer register or memory: only a value the run knows. */
+		if (!vec_value(e, in, s, a))
+			return -1;
+		if (d->type == X86_OP_MEM && d->size == 16) {
+			uint64_t addr;
+
+			if (!mem_addr(e, in, d, &addr))
+				return -1;
+			emu_write(e, addr, a[0], 8, in->addr);
+			emu_write(e, addr + 8, a[1], 8, in->addr);
+			return 1;
+		}
+		return op_write(e, in, d, a[0]) ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
+/* A vector instruction redprof does not model: the vector registers it writes become unknown. */
+static void forget_vectors(struct emu *e, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+
+	for (int i = 0; i < x->op_count; i++) {
+		int r = xmm_of(&x->operands[i]);
+
+		if (r >= 0 && (x->operands[i].access & CS_AC_WRITE))
+			e->xmm_known &= (uint16_t)~(1U << r);
+	}
 }
 
 /* --------------------------------------------------------------------
@@ -554,13 +695,19 @@ static bool exec(struct emu *e, const struct insn *in)
 				goto unsupported;
 			break;
 		}
-		/* Vector-only instructions cannot change an integer value. */
+		taken = exec_vector(e, in);
+		if (taken > 0)
+			break;
+		if (taken < 0)
+			goto unsupported;
+		/* Other vector-only instructions cannot change an integer value. */
 		if (!in->writes && in->flow == FLOW_NEXT) {
 			bool stores = false;
 
 			for (int i = 0; i < x->op_count; i++)
 				stores |= x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE);
 			if (!stores) {
+				forget_vectors(e, in);
 				if (x->eflags)
 					e->flags_known = false;
 				break;

@@ -2,7 +2,8 @@
 /*
  * emu.h: a concrete interpreter for the x86-64 integer instructions
  * compilers emit around getMaxmemoryState(): moves, arithmetic, compares,
- * conditional moves and jumps, calls, the stack. It runs one scenario at a
+ * conditional moves and jumps, calls, the stack, and the few SSE integer
+ * instructions a vectorised sum of 64-bit counters uses. It runs one scenario at a
  * time with concrete values; memory it has not written comes from a hook
  * (file bytes for read-only data, scenario values for the rest), calls go
  * to a hook. Whatever it does not model stops the run; it never guesses.
@@ -61,6 +62,8 @@ struct emu {
 	const struct code *code;
 	struct emu_hooks hooks;
 	struct emu_regs regs;
+	uint64_t xmm[16][2];	/* SSE registers, low lane first */
+	uint16_t xmm_known;	/* bit i: xmm[i] holds what the run computed */
 	uint64_t rip;
 	bool cf, zf, sf, of;
 	bool flags_known;

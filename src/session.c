@@ -18,6 +18,7 @@
 
 #include "offsets_store.h"
 #include "session.h"
+#include "used_memory.h"
 #include "util.h"
 
 static void note(struct session *s, const char *msg)
@@ -145,6 +146,7 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 	err = plan_commands(s);
 	if (err)
 		goto fail;
+	s->used_memory = used_memory_open(s->t, &s->plan.used_memory);
 
 	err = probes__open(s->t, &s->plan, &s->probes, &pstage, &failed);
 	if (err) {
@@ -171,6 +173,7 @@ void session__close(struct session *s)
 	if (!s)
 		return;
 	probes__destroy(s->probes);
+	used_memory_close(s->used_memory);
 	target__close(s->t);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
@@ -185,7 +188,7 @@ static void read_memory_gauges(struct session *s, struct sample *out)
 
 	if (!read_u64(s, &s->plan.maxmemory, &v))
 		out->maxmemory = (int64_t)v;
-	if (!read_u64(s, &s->plan.used_memory, &v))
+	if (s->used_memory && !used_memory_read(s->used_memory, &v))
 		out->used_memory = (int64_t)v;
 }
 

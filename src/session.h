@@ -48,6 +48,7 @@ struct session {
 	struct target *t;
 	struct probe_plan plan;
 	struct probes *probes;
+	struct used_memory *used_memory;	/* NULL when it cannot be read */
 	int pidfd;			/* readable when the target exits */
 	bool commands_from_memory;	/* server.stat_numcommands, not a probe */
 	char offsets_source[512];	/* where the offset file came from, "" when none */

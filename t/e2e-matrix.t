@@ -21,7 +21,7 @@ require_fixtures $BUILDS
 MAXMEMORY=$((20 * 1024 * 1024))
 
 check_build() { # NAME BINARY
-	local name=$1 bin=$2 dir=$TMPDIR_T/$1 port pid out total strategy keys delta before
+	local name=$1 bin=$2 dir=$TMPDIR_T/$1 port pid out total strategy keys delta before gauge
 	mkdir -p "$dir"
 	REDIS_SERVER="$bin" start_redis "m$$_${name//[^a-zA-Z0-9]/_}" --maxmemory 20mb \
 		--maxmemory-policy allkeys-lru --appendonly yes --appendfsync no
@@ -57,6 +57,10 @@ check_build() { # NAME BINARY
 	used=$(awk '{s += $1; n++} END {printf "%d", s / n}' "$dir/used")
 	[ $((mean * 10)) -ge $((used * 9)) ] && [ $((mean * 10)) -le $((used * 11)) ]
 	ok $? "$name: mean mem_reported ($mean) within 10% of INFO used_memory ($used)"
+	gauge=$(jq -s '[.[] | select(.type == "interval") | .used_memory // empty] |
+		if length > 0 then add / length | floor else -1 end' "$out")
+	[ $((gauge * 10)) -ge $((used * 9)) ] && [ $((gauge * 10)) -le $((used * 11)) ]
+	ok $? "$name: the used_memory gauge (mean $gauge) within 10% of INFO's"
 	keys=$(echo "$total" | jq '.keys_evicted // -1')
 	[ "$delta" -gt 1000 ] && [ $(((keys - delta) * 50)) -le "$delta" ] && [ $(((delta - keys) * 50)) -le "$delta" ]
 	ok $? "$name: keys_evicted ($keys) matches INFO's evicted_keys delta ($delta) within 2%"
