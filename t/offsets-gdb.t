@@ -17,6 +17,7 @@
 #     header, and maxmemory as gdb's server.maxmemory;
 #   - the file's globals against gdb's server.maxmemory,
 #     server.stat_numcommands, server.stat_evictedkeys and used_memory.
+# Then the same for Valkey 8.1, whose getMaxmemoryState is not inlined.
 . "$top_srcdir/t/lib.sh"
 
 require_cmd gdb readelf jq
@@ -25,14 +26,14 @@ if ! gdb -batch -nx -ex 'python print(1)' >/dev/null 2>&1; then
 	skip_all "this gdb has no Python, which the oracle script needs"
 fi
 
-FIXTURES="src-7.0.15-O2g src-7.0.15-O2g-stripped"
+FIXTURES="src-7.0.15-O2g src-7.0.15-O2g-stripped src-valkey-8.1.1 src-valkey-8.1.1-stripped"
 # shellcheck disable=SC2086
 require_fixtures $FIXTURES
 O2G=${BIN[src-7.0.15-O2g]}
 STRIPPED=${BIN[src-7.0.15-O2g-stripped]}
 BENCH="$(dirname "$O2G")/redis-benchmark"
 
-plan 38
+plan 63
 
 build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3; exit }'; }
 is "$(build_id "$STRIPPED")" "$(build_id "$O2G")" "the stripped copy has the DWARF build's build-id"
@@ -114,7 +115,8 @@ class Site(gdb.Breakpoint):
         return False
 
 sites, globals_ = start(os.environ["OFFSET_FILES"].split())
-Oracle("*" + os.environ["ORACLE"])
+if os.environ.get("ORACLE"):
+    Oracle("*" + os.environ["ORACLE"])
 for loc in sites:
     Site("*" + loc)
 gdb.execute("continue")
@@ -185,5 +187,57 @@ jq -s -e '(map(.server.stat_evictedkeys) | (.[-1] > .[0])) and
 ok $? "the values move: keys get evicted and the overhead changes between hits"
 grep -q 'exited normally' "$TMPDIR_T/data/gdb.log"
 ok $? "gdb saw the server exit normally"
+
+# --- Valkey 8.1: getMaxmemoryState not inlined ------------------------------
+# performEvictions passes &mem_reported and &mem_tofree to the out-of-line
+# getMaxmemoryState, so both files read the caller's stack slots; at their
+# site gdb prints the same two locals from performEvictions' own frame.
+VK=${BIN[src-valkey-8.1.1]}
+VK_STRIPPED=${BIN[src-valkey-8.1.1-stripped]}
+VDWARF="$TMPDIR_T/valkey-dwarf.offsets"
+VDISASM="$TMPDIR_T/valkey-disasm.offsets"
+timeout 60 "$REDPROF" offsets generate "$VK" --strategy dwarf -o "$VDWARF" 2>"$TMPDIR_T/gen.err"
+is "$?" 0 "valkey: offsets generate --strategy dwarf on the DWARF build"
+timeout 60 "$REDPROF" offsets generate "$VK_STRIPPED" --strategy disasm -o "$VDISASM" 2>"$TMPDIR_T/gen.err"
+is "$?" 0 "valkey: offsets generate --strategy disasm on its stripped copy"
+grep -q '^inlined no$' "$VDWARF" && grep -q '^inlined no$' "$VDISASM"
+ok $? "valkey: both files say getMaxmemoryState is not inlined"
+is "$(awk '$1 == "site" { print $3 }' "$VDWARF" "$VDISASM" | sort -u)" "performEvictions+182" \
+	"valkey: both files put their values at performEvictions+182"
+
+gdb_redis VK "$TMPDIR_T/oracle.py" "$VK" "$TMPDIR_T/vdata" HITS="$TMPDIR_T/vhits.jsonl" \
+	OFFSET_FILES="$VDWARF $VDISASM"
+traced_by_gdb "$VK_PID"
+ok $? "valkey: valkey-server runs under gdb with breakpoints at the sites"
+fill_below_maxmemory "$VK_PORT" "$BENCH"
+"$BENCH" -p "$VK_PORT" -t set -n 1200 -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
+evicted=$(info "$VK_PORT" evicted_keys)
+redis-cli -p "$VK_PORT" shutdown nosave >/dev/null 2>&1
+wait_exit "$VK_GDB" 30
+is "$EXIT_STATUS" 0 "valkey: gdb exits when the server shuts down"
+[ "$evicted" -gt 200 ]
+ok $? "valkey: the load drove it into eviction with the AOF on ($evicted keys evicted)"
+H="$TMPDIR_T/vhits.jsonl"
+n=$(grep -c . "$H")
+[ "$n" -ge 200 ]
+ok $? "valkey: enough site hits: $n (at least 200)"
+every '.gdb.mem_tofree != null and .gdb.mem_reported != null and .server.aof_buf_alloc > 0' \
+	"valkey: every hit has gdb's mem_tofree and mem_reported and a non-zero AOF buffer"
+for f in valkey-dwarf valkey-disasm; do
+	v=".files[\"$f\"]"
+	every "$v.mem_tofree == .gdb.mem_tofree and $v.mem_tofree > 0" \
+		"$f: mem_tofree equals gdb's print mem_tofree (performEvictions') at every hit"
+	every "$v.mem_reported == .gdb.mem_reported" \
+		"$f: mem_reported equals gdb's print mem_reported (performEvictions') at every hit"
+	every "$v.mem_used == .gdb.mem_tofree + .server.maxmemory" \
+		"$f: mem_used = gdb's mem_tofree + server.maxmemory at every hit"
+	every "$v.overhead == .server.aof_buf_alloc" "$f: overhead equals sdsAllocSize(server.aof_buf) at every hit"
+	for g in maxmemory stat_numcommands stat_evictedkeys; do
+		every ".globals[\"$f\"].$g == .server.$g" "$f: global $g reads gdb's server.$g at every hit"
+	done
+done
+every '.files["valkey-dwarf"] == .files["valkey-disasm"]' "valkey: the two files give the same four values at every hit"
+grep -q 'exited normally' "$TMPDIR_T/vdata/gdb.log"
+ok $? "valkey: gdb saw the server exit normally"
 
 done_testing
