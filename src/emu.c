@@ -350,15 +350,26 @@ static int exec_vector(struct emu *e, const struct insn *in)
 	}
 }
 
-/* A vector instruction redprof does not model: the vector registers it writes become unknown. */
+/*
+ * A vector instruction the interpreter does not model: every vector
+ * register it names becomes unknown, written or not (capstone's access
+ * flags are not relied on), and ymm/zmm names count as their xmm.
+ */
 static void forget_vectors(struct emu *e, const struct insn *in)
 {
 	const cs_x86 *x = &in->cs->detail->x86;
 
 	for (int i = 0; i < x->op_count; i++) {
-		int r = xmm_of(&x->operands[i]);
+		unsigned reg = x->operands[i].type == X86_OP_REG ? x->operands[i].reg : X86_REG_INVALID;
+		int r = -1;
 
-		if (r >= 0 && (x->operands[i].access & CS_AC_WRITE))
+		if (reg >= X86_REG_XMM0 && reg <= X86_REG_XMM15)
+			r = (int)(reg - X86_REG_XMM0);
+		else if (reg >= X86_REG_YMM0 && reg <= X86_REG_YMM15)
+			r = (int)(reg - X86_REG_YMM0);
+		else if (reg >= X86_REG_ZMM0 && reg <= X86_REG_ZMM15)
+			r = (int)(reg - X86_REG_ZMM0);
+		if (r >= 0)
 			e->xmm_known &= (uint16_t)~(1U << r);
 	}
 }
