@@ -117,6 +117,22 @@ gdb_redis() {
 	CLEANUP_PIDS="$CLEANUP_PIDS $(info "$port" process_id)"
 }
 
+# evict_under_gdb NAME BENCHMARK SETS: drives server NAME of gdb_redis into
+# eviction (filled to just under maxmemory, then SETS more SETs, each one
+# evicting), shuts it down and waits for its gdb. Sets EVICTED and AOF
+# (INFO's evicted_keys and aof_enabled before the shutdown) and EXIT_STATUS
+# (gdb's).
+evict_under_gdb() {
+	local port gdb
+	eval "port=\$${1}_PORT gdb=\$${1}_GDB"
+	fill_below_maxmemory "$port" "$2"
+	"$2" -p "$port" -t set -n "$3" -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
+	EVICTED=$(info "$port" evicted_keys)
+	AOF=$(info "$port" aof_enabled)
+	redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
+	wait_exit "$gdb" 30
+}
+
 # traced_by_gdb PID: PID is under ptrace by gdb.
 traced_by_gdb() {
 	local tracer

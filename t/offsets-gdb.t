@@ -39,12 +39,16 @@ build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3; exit }'; }
 is "$(build_id "$STRIPPED")" "$(build_id "$O2G")" "the stripped copy has the DWARF build's build-id"
 
 # --- the two files --------------------------------------------------------
+# two_files LABEL DWARF-BUILD STRIPPED-COPY DWARF-FILE DISASM-FILE: 2 tests.
+two_files() {
+	timeout 60 "$REDPROF" offsets generate "$2" --strategy dwarf -o "$4" 2>"$TMPDIR_T/gen.err"
+	is "$?" 0 "${1}offsets generate --strategy dwarf on the DWARF build"
+	timeout 60 "$REDPROF" offsets generate "$3" --strategy disasm -o "$5" 2>"$TMPDIR_T/gen.err"
+	is "$?" 0 "${1}offsets generate --strategy disasm on the stripped copy"
+}
 DWARF="$TMPDIR_T/dwarf.offsets"
 DISASM="$TMPDIR_T/disasm.offsets"
-timeout 60 "$REDPROF" offsets generate "$O2G" --strategy dwarf -o "$DWARF" 2>"$TMPDIR_T/gen.err"
-is "$?" 0 "offsets generate --strategy dwarf on the DWARF build"
-timeout 60 "$REDPROF" offsets generate "$STRIPPED" --strategy disasm -o "$DISASM" 2>"$TMPDIR_T/gen.err"
-is "$?" 0 "offsets generate --strategy disasm on the stripped copy"
+two_files "" "$O2G" "$STRIPPED" "$DWARF" "$DISASM"
 for f in "$DWARF" "$DISASM"; do
 	timeout 60 "$REDPROF" offsets show "$f" "$O2G" >/dev/null 2>"$TMPDIR_T/show.err"
 	is "$?" 0 "offsets show accepts $(basename "$f") for the DWARF build's binary"
@@ -125,22 +129,16 @@ EOF
 # --- the run ---------------------------------------------------------------
 gdb_redis SRV "$TMPDIR_T/oracle.py" "$O2G" "$TMPDIR_T/data" HITS="$TMPDIR_T/hits.jsonl" \
 	OFFSET_FILES="$DWARF $DISASM" ORACLE=performEvictions+203
-PORT=$SRV_PORT
 traced_by_gdb "$SRV_PID"
 ok $? "redis-server runs under gdb with breakpoints at the sites and at +203"
 
 # Fill to just under maxmemory (no hits below it), then a bounded load over
 # it: from there on every SET runs an evicting performEvictions.
-fill_below_maxmemory "$PORT" "$BENCH"
 start=$(date +%s)
-"$BENCH" -p "$PORT" -t set -n 1200 -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
-evicted=$(info "$PORT" evicted_keys)
-aof=$(info "$PORT" aof_enabled)
-redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1
-wait_exit "$SRV_GDB" 30
+evict_under_gdb SRV "$BENCH" 1200
 is "$EXIT_STATUS" 0 "gdb exits when the server shuts down (the load took $(($(date +%s) - start)) s)"
-[ "$evicted" -gt 200 ] && [ "$aof" = 1 ]
-ok $? "the load drove Redis into eviction with the AOF on ($evicted keys evicted)"
+[ "$EVICTED" -gt 200 ] && [ "$AOF" = 1 ]
+ok $? "the load drove Redis into eviction with the AOF on ($EVICTED keys evicted)"
 
 # --- hit by hit --------------------------------------------------------------
 H="$TMPDIR_T/hits.jsonl"
@@ -196,10 +194,7 @@ VK=${BIN[src-valkey-8.1.1]}
 VK_STRIPPED=${BIN[src-valkey-8.1.1-stripped]}
 VDWARF="$TMPDIR_T/valkey-dwarf.offsets"
 VDISASM="$TMPDIR_T/valkey-disasm.offsets"
-timeout 60 "$REDPROF" offsets generate "$VK" --strategy dwarf -o "$VDWARF" 2>"$TMPDIR_T/gen.err"
-is "$?" 0 "valkey: offsets generate --strategy dwarf on the DWARF build"
-timeout 60 "$REDPROF" offsets generate "$VK_STRIPPED" --strategy disasm -o "$VDISASM" 2>"$TMPDIR_T/gen.err"
-is "$?" 0 "valkey: offsets generate --strategy disasm on its stripped copy"
+two_files "valkey: " "$VK" "$VK_STRIPPED" "$VDWARF" "$VDISASM"
 grep -q '^inlined no$' "$VDWARF" && grep -q '^inlined no$' "$VDISASM"
 ok $? "valkey: both files say getMaxmemoryState is not inlined"
 is "$(awk '$1 == "site" { print $3 }' "$VDWARF" "$VDISASM" | sort -u)" "performEvictions+182" \
@@ -209,14 +204,10 @@ gdb_redis VK "$TMPDIR_T/oracle.py" "$VK" "$TMPDIR_T/vdata" HITS="$TMPDIR_T/vhits
 	OFFSET_FILES="$VDWARF $VDISASM"
 traced_by_gdb "$VK_PID"
 ok $? "valkey: valkey-server runs under gdb with breakpoints at the sites"
-fill_below_maxmemory "$VK_PORT" "$BENCH"
-"$BENCH" -p "$VK_PORT" -t set -n 1200 -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
-evicted=$(info "$VK_PORT" evicted_keys)
-redis-cli -p "$VK_PORT" shutdown nosave >/dev/null 2>&1
-wait_exit "$VK_GDB" 30
+evict_under_gdb VK "$BENCH" 1200
 is "$EXIT_STATUS" 0 "valkey: gdb exits when the server shuts down"
-[ "$evicted" -gt 200 ]
-ok $? "valkey: the load drove it into eviction with the AOF on ($evicted keys evicted)"
+[ "$EVICTED" -gt 200 ] && [ "$AOF" = 1 ]
+ok $? "valkey: the load drove it into eviction with the AOF on ($EVICTED keys evicted)"
 H="$TMPDIR_T/vhits.jsonl"
 n=$(grep -c . "$H")
 [ "$n" -ge 200 ]

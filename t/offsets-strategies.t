@@ -156,22 +156,14 @@ EOF
 
 # agree_at_run_time FIXTURE DWARF-FILE DISASM-FILE: 4 tests.
 agree_at_run_time() {
-	local name=$1 b=${BIN[$1]} port dir hits n evicted
-	local bench
-	bench="$(dirname "$b")/redis-benchmark"
+	local name=$1 b=${BIN[$1]} dir hits n
 	dir="$TMPDIR_T/run-$name"
 	hits="$dir/hits.jsonl"
 	gdb_redis RUN "$TMPDIR_T/agree.py" "$b" "$dir" HITS="$hits" OFFSET_FILES="$2 $3"
-	port=$RUN_PORT
 	traced_by_gdb "$RUN_PID"
 	ok $? "$name: redis-server runs under gdb with breakpoints at both files' sites"
-	# Fill to just under maxmemory, then a bounded load over it.
-	fill_below_maxmemory "$port" "$bench"
-	"$bench" -p "$port" -t set -n 1000 -P 4 -c 4 -r 100000000 -d 512 -q >/dev/null 2>&1
-	evicted=$(info "$port" evicted_keys)
-	redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
-	wait_exit "$RUN_GDB" 30
-	is "$EXIT_STATUS" 0 "$name: gdb exits with the server ($evicted keys evicted)"
+	evict_under_gdb RUN "$(dirname "$b")/redis-benchmark" 1000
+	is "$EXIT_STATUS" 0 "$name: gdb exits with the server ($EVICTED keys evicted)"
 	n=$(grep -c . "$hits")
 	[ "$n" -ge 200 ]
 	ok $? "$name: enough hits of the site: $n (at least 200)"
