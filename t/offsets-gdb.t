@@ -132,19 +132,24 @@ gdb_redis SRV "$TMPDIR_T/oracle.py" "$O2G" "$TMPDIR_T/data" HITS="$TMPDIR_T/hits
 traced_by_gdb "$SRV_PID"
 ok $? "redis-server runs under gdb with breakpoints at the sites and at +203"
 
+# loaded LABEL HITS: 3 tests of the run evict_under_gdb just made; sets H
+# and n, the hits file and its length, for `every` below.
+loaded() {
+	is "$EXIT_STATUS" 0 "${1}gdb exits when the server shuts down"
+	[ "$EVICTED" -gt 200 ] && [ "$AOF" = 1 ]
+	ok $? "${1}the load drove the server into eviction with the AOF on ($EVICTED keys evicted)"
+	H=$2
+	n=$(grep -c . "$H")
+	[ "$n" -ge 200 ]
+	ok $? "${1}enough site hits: $n (at least 200)"
+}
+
 # Fill to just under maxmemory (no hits below it), then a bounded load over
 # it: from there on every SET runs an evicting performEvictions.
-start=$(date +%s)
 evict_under_gdb SRV "$BENCH" 1200
-is "$EXIT_STATUS" 0 "gdb exits when the server shuts down (the load took $(($(date +%s) - start)) s)"
-[ "$EVICTED" -gt 200 ] && [ "$AOF" = 1 ]
-ok $? "the load drove Redis into eviction with the AOF on ($EVICTED keys evicted)"
+loaded "" "$TMPDIR_T/hits.jsonl"
 
 # --- hit by hit --------------------------------------------------------------
-H="$TMPDIR_T/hits.jsonl"
-n=$(grep -c . "$H")
-[ "$n" -ge 200 ]
-ok $? "enough site hits: $n (at least 200)"
 # every JQ-CONDITION DESCRIPTION: the condition holds at every hit.
 every() {
 	jq -c "select(($1) | not)" "$H" >"$TMPDIR_T/bad"
@@ -205,13 +210,7 @@ gdb_redis VK "$TMPDIR_T/oracle.py" "$VK" "$TMPDIR_T/vdata" HITS="$TMPDIR_T/vhits
 traced_by_gdb "$VK_PID"
 ok $? "valkey: valkey-server runs under gdb with breakpoints at the sites"
 evict_under_gdb VK "$BENCH" 1200
-is "$EXIT_STATUS" 0 "valkey: gdb exits when the server shuts down"
-[ "$EVICTED" -gt 200 ] && [ "$AOF" = 1 ]
-ok $? "valkey: the load drove it into eviction with the AOF on ($EVICTED keys evicted)"
-H="$TMPDIR_T/vhits.jsonl"
-n=$(grep -c . "$H")
-[ "$n" -ge 200 ]
-ok $? "valkey: enough site hits: $n (at least 200)"
+loaded "valkey: " "$TMPDIR_T/vhits.jsonl"
 every '.gdb.mem_tofree != null and .gdb.mem_reported != null and .server.aof_buf_alloc > 0' \
 	"valkey: every hit has gdb's mem_tofree and mem_reported and a non-zero AOF buffer"
 for f in valkey-dwarf valkey-disasm; do
