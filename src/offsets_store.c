@@ -42,10 +42,36 @@ static bool find_shipped(const char *dir, const char *build_id, struct offsets *
 	return found;
 }
 
+/*
+ * A file made on the fly. UNFIT names a shipped file that did not fit, WHY
+ * saying why: a bug of that file, reported as a note. 0, or -ENOENT with
+ * WHY saying why no file can be made.
+ */
+static int generate(const struct target *t, const char *unfit, struct offsets *o, struct offsets_choice *c,
+		    char *why, size_t len)
+{
+	struct gen_result r;
+	char was[256] = "";
+
+	if (unfit)
+		snprintf(was, sizeof(was), "the shipped %.80s has this build-id but does not fit (%.90s)", unfit,
+			 why);
+	if (offsets_generate(t, STRATEGY_NONE, t->pid ? t->root : NULL, o, &r)) {
+		snprintf(why, len, "%s%s%s", was, was[0] ? "; and no file can be generated: " : "", r.why);
+		return -ENOENT;
+	}
+	c->origin = ORIGIN_GENERATED;
+	snprintf(c->source, sizeof(c->source), "generated on the fly");
+	if (was[0])
+		snprintf(c->notes[c->nnotes++], sizeof(c->notes[0]), "%s: using one generated on the fly", was);
+	for (int i = 0; i < r.nnotes && c->nnotes < 8; i++)
+		snprintf(c->notes[c->nnotes++], sizeof(c->notes[0]), "%s", r.notes[i]);
+	return 0;
+}
+
 int offsets_for_target(const struct target *t, const char *file, const char *dir, struct offsets *o,
 		       struct offsets_choice *c, char *why, size_t len)
 {
-	struct gen_result r;
 	char path[512];
 
 	memset(c, 0, sizeof(*c));
@@ -61,25 +87,15 @@ int offsets_for_target(const struct target *t, const char *file, const char *dir
 		}
 		c->origin = ORIGIN_GIVEN;
 		snprintf(c->source, sizeof(c->source), "%s", file);
-	} else if (find_shipped(dir ? dir : OFFSETS_DIR, t->img->build_id, o, path, sizeof(path))) {
-		if (offsets_verify(o, t->img, why, len)) {
-			char reason[512];
+	} else {
+		bool shipped = find_shipped(dir ? dir : OFFSETS_DIR, t->img->build_id, o, path, sizeof(path));
 
-			/* A shipped file that does not fit is a bug of the file: say so and go on without it. */
-			snprintf(reason, sizeof(reason), "%s", why);
-			snprintf(why, len, "the shipped %s has this build-id but does not fit: %s", path, reason);
+		if (shipped && !offsets_verify(o, t->img, why, len)) {
+			c->origin = ORIGIN_SHIPPED;
+			snprintf(c->source, sizeof(c->source), "%s", path);
+		} else if (generate(t, shipped ? path : NULL, o, c, why, len)) {
 			return 0;
 		}
-		c->origin = ORIGIN_SHIPPED;
-		snprintf(c->source, sizeof(c->source), "%s", path);
-	} else if (!offsets_generate(t, STRATEGY_NONE, t->pid ? t->root : NULL, o, &r)) {
-		c->origin = ORIGIN_GENERATED;
-		snprintf(c->source, sizeof(c->source), "generated on the fly");
-		for (int i = 0; i < r.nnotes && i < 8; i++)
-			snprintf(c->notes[c->nnotes++], sizeof(c->notes[0]), "%s", r.notes[i]);
-	} else {
-		snprintf(why, len, "%s", r.why);
-		return 0;
 	}
 	/* The values' strategy: all values share one. */
 	for (int v = 0; v < NVARS; v++)

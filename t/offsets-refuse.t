@@ -278,6 +278,22 @@ unfit not-slowpath "site performEvictions+99 is marked slowpath, but it does not
 	-e 's/^site slowpath performEvictions+222 0x11dafe emulated disasm "je 0x11e111" slowpath/site slowpath performEvictions+99 0x11da83 emulated disasm "jae 0x11da8a" slowpath/' \
 	-e '/^value /d' -e '$a\value mem_reported slowpath rbx from performEvictions+86 disasm'
 
+# --- a shipped file that does not fit: refused, and one made instead --------
+# The same off-boundary site, found by build-id in an offsets directory.
+variant off-boundary -e "s/^site slowpath performEvictions+222 0x11dafe /site slowpath performEvictions+223 0x11dafe /"
+mkdir -p "$TMPDIR_T/shipped"
+cp "$F" "$TMPDIR_T/shipped/broken.offsets"
+OUT=$(timeout 30 "$REDPROF" -p "$PID" --json -i 0.5 -d 2 --offsets-dir "$TMPDIR_T/shipped" 2>"$TMPDIR_T/err")
+RC=$?
+ERR=$(cat "$TMPDIR_T/err")
+is "$RC" 0 "a shipped file that does not fit: -p still runs and exits 0"
+has "redprof: the shipped $TMPDIR_T/shipped/broken.offsets has this build-id but does not fit (site performEvictions+223 ($MID) is not on an instruction boundary" \
+	"... says the shipped file does not fit, and why"
+has "redprof: offsets: generated on the fly (disasm strategy)" "... and uses one generated on the fly instead"
+echo "$OUT" | jq -e -s '.[-1] | .type == "total" and (.probe_hits.by_site | has("performEvictions+222")) and
+	(.probe_hits.by_site | has("performEvictions+223") | not)' >/dev/null 2>&1
+ok $? "... whose probe sits at +222, never at the shipped file's +223"
+
 redis-cli -p "$deb_PORT" ping >/dev/null 2>&1
 ok $? "the server still answers after every refusal"
 echo "1..$TAP_N"
