@@ -314,6 +314,8 @@ static int show_cmd(const struct offsets_env *env)
 			rc = EXIT_TARGET;
 			goto out;
 		}
+		for (int i = 0; i < c.nnotes; i++)
+			fprintf(stderr, "redprof: note: %s\n", c.notes[i]);
 	} else {
 		if (offsets_parse(env->arg, &o, why, sizeof(why))) {
 			fprintf(stderr, "redprof: %s\n", why);
