@@ -267,22 +267,24 @@ static void add_deletes(const struct evict_analysis *a, struct offsets *o)
 	}
 }
 
-/* Globals the dwarf strategy did not give, from the code. */
+/* Globals the dwarf strategy did not give, from the code (after add_deletes). */
 static void disasm_globals(const struct evict_analysis *a, const struct target *t, struct offsets *o,
 			   struct gen_result *r)
 {
 	uint64_t dels[OFFSETS_MAX_DELETES], addr;
-	int n = 0;
+
+	for (int i = 0; i < o->ndeletes; i++)
+		dels[i] = o->del[i].addr;
 
 	if (!o->global[G_MAXMEMORY].present && a->maxmemory_known)
 		set_global(t->img, &o->global[G_MAXMEMORY], a->maxmemory, STRATEGY_DISASM);
 	if (!o->global[G_USED_MEMORY].present && a->used_memory_known)
 		set_global(t->img, &o->global[G_USED_MEMORY], a->used_memory, STRATEGY_DISASM);
 	if (!o->global[G_STAT_EVICTEDKEYS].present) {
-		if (find_delete_calls(&a->flow, dels, OFFSETS_MAX_DELETES, &n))
+		if (!o->ndeletes)
 			note(r, "stat_evictedkeys: not found, and no call to a known delete function: keys evicted "
 				"are not available for this build");
-		else if (!find_evictedkeys(&a->flow, dels, n, &addr))
+		else if (!find_evictedkeys(&a->flow, dels, o->ndeletes, &addr))
 			set_global(t->img, &o->global[G_STAT_EVICTEDKEYS], addr, STRATEGY_DISASM);
 		else
 			note(r, "stat_evictedkeys: no single server field is incremented after the delete calls; "
