@@ -82,18 +82,47 @@ require_cmd() {
 	done
 }
 
-# require_fixtures NAME...: the test fixtures NAME (Redis builds from
-# t/fixtures.sh, cached outside the repository, built when missing); sets
-# BIN[NAME] to each one's redis-server. Skips, or fails under CI=true.
+# require_fixtures NAME...: the Redis builds NAME of t/fixtures.list
+# (cached outside the repository, built when missing); sets BIN[NAME] to
+# each one's server binary and says in a diagnostic when a fixture is not
+# the pinned build (the archive moved on). When the archive has no build a
+# record accepts any more, the test skips with that reason, which no rerun
+# can fix; any other failure skips, or bails out under CI=true.
 declare -A BIN
 require_fixtures() {
-	local fx why name path
-	if ! fx=$("$top_srcdir/t/fixtures.sh" "$@" 2>"$TMPDIR_T/fixtures.log"); then
-		why="cannot build fixtures $*: $(tail -n 1 "$TMPDIR_T/fixtures.log")"
+	want_fixtures "$@"
+	[ -z "$FIXTURES_ABSENT" ] || skip_all "the archive has no build of$FIXTURES_ABSENT any more ($(fixtures_why))"
+}
+
+# want_fixtures NAME...: as require_fixtures, but a fixture the archive no
+# longer has is only left out of BIN (named in FIXTURES_ABSENT), for tests
+# that go through a list and say which builds they could not test.
+FIXTURES_ABSENT=""
+want_fixtures() {
+	local rc name path note why
+
+	"$top_srcdir/t/fixtures.sh" "$@" >"$TMPDIR_T/fixtures.out" 2>"$TMPDIR_T/fixtures.log"
+	rc=$?
+	while read -r name path; do BIN[$name]=$path; done <"$TMPDIR_T/fixtures.out"
+	for name in "$@"; do
+		if [ -z "${BIN[$name]:-}" ]; then
+			FIXTURES_ABSENT="$FIXTURES_ABSENT $name"
+			continue
+		fi
+		note=$("$top_srcdir/t/fixtures.sh" --info "$name" | sed -n 's/^note: //p')
+		[ -z "$note" ] || diag "fixture $name: $note"
+	done
+	[ "$rc" = 0 ] || [ "$rc" = 3 ] || {
+		why="cannot build fixtures$FIXTURES_ABSENT: $(fixtures_why)"
 		[ "${CI:-}" = true ] && bail "$why"
 		skip_all "$why"
-	fi
-	while read -r name path; do BIN[$name]=$path; done <<<"$fx"
+	}
+	for name in $FIXTURES_ABSENT; do diag "fixture $name: $(fixtures_why "$name")"; done
+}
+
+# fixtures_why [NAME]: why NAME (every absent one by default) could not be had.
+fixtures_why() {
+	grep -F "${1:+] $1: }UNAVAILABLE: " "$TMPDIR_T/fixtures.log" | sed 's/.*UNAVAILABLE: //' | paste -sd';'
 }
 
 # gdb_redis NAME SCRIPT BINARY DIR [ENV=VALUE...]: redis-server BINARY in
