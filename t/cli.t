@@ -81,6 +81,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v redis-ser
 	refused 4 "loading BPF programs: permission denied.*CAP_BPF" \
 		"an unprivileged user against its own Redis (BPF refused)" -p "$nobody_pid" --text -d 1
 	REDPROF=$REAL_REDPROF
+elif [ "${CI:-}" = true ]; then
+	bail "the privilege checks need root, setpriv and redis-server, which CI has"
 else
 	for i in $(seq 6); do TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP privilege checks need root, setpriv and redis-server"; done
 fi

@@ -9,10 +9,11 @@
 # evaluates every expression of both files from registers and memory, next
 # to its own DWARF answers, hit by hit:
 #   - mem_tofree: gdb's `print mem_tofree` at the site;
-#   - mem_used, overhead, mem_reported: gdb's own at performEvictions+203,
-#     inside the inlined getMaxmemoryState, where DWARF still has them; from
-#     there the code runs straight to the site (+207 cmp, +210 jae, +212
-#     cmpl, +222 je), so the last +203 hit before a site hit is that call's;
+#   - mem_used, overhead, mem_reported: gdb's own at the oracle points: the
+#     instructions that gdb's blocks place inside the inlined
+#     getMaxmemoryState, in the straight run of code (no jump lands in it)
+#     that ends at the site; the last value DWARF gives for each there
+#     before a site hit is that call's;
 #   - overhead also as sdsAllocSize(server.aof_buf), read from the sds
 #     header, and maxmemory as gdb's server.maxmemory;
 #   - the file's globals against gdb's server.maxmemory,
@@ -55,18 +56,13 @@ for f in "$DWARF" "$DISASM"; do
 	is "$(awk '$1 == "value"' "$f" | wc -l)" 4 "$(basename "$f") has all four values"
 done
 SITES=$(awk '$1 == "site" { print $3 }' "$DWARF" "$DISASM" | sort -u)
-is "$SITES" "performEvictions+222" "both files put their values at performEvictions+222"
-# The oracle point +203 and the straight run from it to the site.
-gdb -batch -nx -ex 'x/5i performEvictions+203' "$O2G" 2>/dev/null |
-	sed -E 's/^ *(=> )?0x[0-9a-f]+ <performEvictions\+([0-9]+)>:\t([a-z]+).*/+\2 \3/' >"$TMPDIR_T/straight"
-is "$(tr '\n' ' ' <"$TMPDIR_T/straight")" "+203 cmova +207 cmp +210 jae +212 cmpl +222 je " \
-	"gdb: +203 runs straight into the site (cmova, cmp, jae, cmpl, je)"
+is "$(echo "$SITES" | wc -l)" 1 "both files put their values at the same site ($SITES)"
 
 # --- the gdb script ------------------------------------------------------
 cat >"$TMPDIR_T/oracle.py" <<'EOF'
 # Breakpoints at the offset files' sites and at the DWARF oracle point;
 # every site hit becomes one JSON line. stop() returns False: no stop.
-import gdb, json, os
+import gdb, json, os, re
 from offsets_gdb import start
 
 def read(expr, frame=None):
@@ -86,15 +82,43 @@ def sds_alloc_size(s):
 
 out = open(os.environ["HITS"], "w")
 
+def oracle_points(site_loc):
+    """The instructions that gdb's blocks place inside an inlined
+    getMaxmemoryState, in the straight run of code ending at SITE_LOC (no
+    jump lands in it, so nothing else reaches the site from there)."""
+    fn = site_loc.split("+")[0]
+    lines = gdb.execute("disassemble " + fn, to_string=True).splitlines()
+    insns = []
+    for line in lines:
+        m = re.match(r"^\s*(?:=> )?(0x[0-9a-f]+) <\+(\d+)>:\t(\S+)\s*(.*)$", line)
+        if m:
+            insns.append((int(m.group(1), 16), int(m.group(2)), m.group(3), m.group(4)))
+    targets = {int(t) for _, _, _, ops in insns for t in re.findall(r"<%s\+(\d+)>" % re.escape(fn), ops)}
+    i = next(k for k, x in enumerate(insns) if x[1] == int(site_loc.split("+")[1]))
+    run = [insns[i]]
+    while i > 0 and insns[i][1] not in targets and insns[i - 1][2] not in ("jmp", "ret"):
+        i -= 1
+        run.insert(0, insns[i])
+    points = []
+    for addr, off, _, _ in run[:-1]:
+        b = gdb.block_for_pc(addr)
+        while b is not None and not (b.function is not None and b.function.name == "getMaxmemoryState"):
+            b = b.superblock
+        if b is not None:
+            points.append("%s+%d" % (fn, off))
+    return points, [x[1] for x in run]
+
 last = {}
 class Oracle(gdb.Breakpoint):
     """Inside the inlined getMaxmemoryState: DWARF's own mem_used and overhead,
-    and the caller's mem_reported (getMaxmemoryState stored it through total)."""
+    and the caller's mem_reported (getMaxmemoryState stored it through total),
+    each kept from the last point where DWARF has it."""
     def stop(self):
         f = gdb.selected_frame()
-        last.clear()
-        last.update(frame=f.name(), mem_used=read("mem_used"), overhead=read("overhead"),
-                    mem_reported=read("mem_reported", f.older()))
+        now = dict(mem_used=read("mem_used"), overhead=read("overhead"),
+                   mem_reported=read("mem_reported", f.older()))
+        last["frame"] = f.name()
+        last.update({k: v for k, v in now.items() if v is not None})
         return False
 
 class Site(gdb.Breakpoint):
@@ -120,7 +144,10 @@ class Site(gdb.Breakpoint):
 
 sites, globals_ = start(os.environ["OFFSET_FILES"].split())
 if os.environ.get("ORACLE"):
-    Oracle("*" + os.environ["ORACLE"])
+    points, run = oracle_points(next(iter(sites)))
+    open(os.environ["ORACLE"], "w").write("%s %s\n" % (",".join(points), " ".join("+%d" % o for o in run)))
+    for point in points:
+        Oracle("*" + point)
 for loc in sites:
     Site("*" + loc)
 gdb.execute("continue")
@@ -128,9 +155,12 @@ EOF
 
 # --- the run ---------------------------------------------------------------
 gdb_redis SRV "$TMPDIR_T/oracle.py" "$O2G" "$TMPDIR_T/data" HITS="$TMPDIR_T/hits.jsonl" \
-	OFFSET_FILES="$DWARF $DISASM" ORACLE=performEvictions+203
+	OFFSET_FILES="$DWARF $DISASM" ORACLE="$TMPDIR_T/oracle-point"
 traced_by_gdb "$SRV_PID"
-ok $? "redis-server runs under gdb with breakpoints at the sites and at +203"
+ok $? "redis-server runs under gdb with breakpoints at the sites and at the oracle point"
+read -r ORACLE_POINT RUN <"$TMPDIR_T/oracle-point"
+[ -n "$ORACLE_POINT" ]
+ok $? "gdb's blocks give oracle points $ORACLE_POINT, in the straight run $RUN ending at the site"
 
 # loaded LABEL HITS: 3 tests of the run evict_under_gdb just made; sets H
 # and n, the hits file and its length, for `every` below.
@@ -162,7 +192,7 @@ every() {
 }
 every '.dwarf_before.frame == "getMaxmemoryState" and .dwarf_before.mem_used != null and
 	.dwarf_before.overhead != null and .dwarf_before.mem_reported != null and .gdb.mem_tofree != null' \
-	"every hit has gdb's mem_tofree at the site and its mem_used, overhead, mem_reported at +203"
+	"every hit has gdb's mem_tofree at the site and its mem_used, overhead, mem_reported at the oracle points"
 every '.server.repl_buffer_mem == 0 and .server.aof_buf_alloc > 0' \
 	"every hit has a non-zero overhead: the AOF buffer (no replication buffer)"
 for f in dwarf disasm; do
@@ -202,8 +232,8 @@ VDISASM="$TMPDIR_T/valkey-disasm.offsets"
 two_files "valkey: " "$VK" "$VK_STRIPPED" "$VDWARF" "$VDISASM"
 grep -q '^inlined no$' "$VDWARF" && grep -q '^inlined no$' "$VDISASM"
 ok $? "valkey: both files say getMaxmemoryState is not inlined"
-is "$(awk '$1 == "site" { print $3 }' "$VDWARF" "$VDISASM" | sort -u)" "performEvictions+182" \
-	"valkey: both files put their values at performEvictions+182"
+VSITES=$(awk '$1 == "site" { print $3 }' "$VDWARF" "$VDISASM" | sort -u)
+is "$(echo "$VSITES" | wc -l)" 1 "valkey: both files put their values at the same site ($VSITES)"
 
 gdb_redis VK "$TMPDIR_T/oracle.py" "$VK" "$TMPDIR_T/vdata" HITS="$TMPDIR_T/vhits.jsonl" \
 	OFFSET_FILES="$VDWARF $VDISASM"

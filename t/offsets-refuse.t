@@ -1,36 +1,58 @@
 #!/bin/bash
 # offsets-refuse.t: an offset file that does not fit the executable, or does
 # not parse, is refused before anything is attached, with a message naming
-# the problem. Each crafted variant of Debian 12's shipped deb12u10 file goes
-# through both ways a file reaches redprof: `redprof offsets show FILE
-# BINARY` against the deb12u10 fixture, and `redprof -p PID --offsets FILE`
+# the problem. The control is the file redprof generates for Debian 12's
+# redis-server fixture (whichever revision the archive serves); each variant
+# changes it in one way, derived from the file and from the binary's own
+# symbols, program headers and gdb's disassembly, never from addresses of
+# one build. Each variant goes through both ways a file reaches redprof:
+# `redprof offsets show FILE BINARY` and `redprof -p PID --offsets FILE`
 # against a running server of that build, where redprof must exit 3 at once
-# with no output and (seen through strace, when installed) without a single
-# bpf() or perf_event_open() call. The unmodified file is the control.
+# with no output and (seen through strace) without a single bpf() or
+# perf_event_open() call.
 . "$top_srcdir/t/lib.sh"
 
 require_bpf
-require_cmd redis-cli readelf nm jq
+require_cmd redis-cli readelf nm jq gdb strace valgrind
 
-# The deb12u10 fixture: the binary `show` checks against and the server run.
 require_fixtures deb12u10
 DEB=${BIN[deb12u10]}
-SHIPPED="$top_srcdir/offsets/debian12-redis-7.0.15-1-deb12u10.offsets"
-BUILD_ID=a50d6825e71f1473372299161f75fe50e80452de
-[ "$(readelf -n "$DEB" | awk '/Build ID:/ { print $3; exit }')" = "$BUILD_ID" ] ||
-	bail "$DEB is not Debian's 7.0.15-1~deb12u10 build"
-command -v strace >/dev/null 2>&1 && HAVE_STRACE=1 || HAVE_STRACE=0
-
 
 # Debian's redis-server is a link to redis-check-rdb, which serves under that name.
 REDIS_SERVER="$(dirname "$DEB")/redis-server"
 start_redis deb
 PID=$deb_PID
 
-# Addresses from the binary's own symbol and program headers, not from redprof.
-sym() { nm -D "$DEB" | awk -v s="$1" '$3 == s { print "0x" $1; exit }'; }
-FN=$(sym performEvictions)
+# --- the control file and the facts the variants are made of -------------
+SHIPPED=$TMPDIR_T/control.offsets
+timeout 60 "$REDPROF" offsets generate "$DEB" -o "$SHIPPED" 2>"$TMPDIR_T/gen.err" ||
+	bail "offsets generate failed for $DEB: $(cat "$TMPDIR_T/gen.err")"
+field() { awk -v k="$1" -v n="$2" '$1 == k { print $n; exit }' "$SHIPPED"; }
+value_field() { awk -v v="$1" -v n="$2" '$1 == "value" && $2 == v { print $n; exit }' "$SHIPPED"; }
+lineno() { grep -n "$1" "$SHIPPED" | head -n 1 | cut -d: -f1; }
+BUILD_ID=$(field build-id 2)
+FUNC=$(field function 2)
+FN=$(field function 3)
+FSIZE=$(field function 4)
+SITE_LINE=$(grep '^site slowpath ' "$SHIPPED")
+read -r _ _ SITE SITE_OFF SITE_CLS _ <<<"$SITE_LINE"
+SITE_INSN=$(echo "$SITE_LINE" | cut -d'"' -f2)
+SITE_N=${SITE#"$FUNC"+}
+DEL_LINE=$(grep -m1 '^delete ' "$SHIPPED")
+read -r _ DEL DEL_OFF _ <<<"$DEL_LINE"
+PART=$(awk '$1 == "part" && $2 == "-" { print $3; exit }' "$SHIPPED")
+OH_EXPR=$(value_field overhead 4) OH_FROM=$(value_field overhead 6)
+TF_EXPR=$(value_field mem_tofree 4) TF_FROM=$(value_field mem_tofree 6)
+MR_EXPR=$(value_field mem_reported 4) MR_FROM=$(value_field mem_reported 6)
+MM=$(field global 3)
+[ -n "$SITE" ] && [ -n "$DEL" ] && [ -n "$OH_EXPR" ] && [ -n "$TF_FROM" ] && [ "$(field global 2)" = maxmemory ] ||
+	bail "the generated file lacks a slowpath site, a delete call, overhead, mem_tofree or maxmemory"
+
+# Addresses from the binary's own symbols and program headers, lengths from gdb.
+hex() { printf '0x%x' $(($1)); }
+sym() { hex "0x$(nm -D "$DEB" | awk -v s="$1" '$3 == s { print $1; exit }')"; }
 NOTCOUNTED=$(sym freeMemoryGetNotCountedMemory)
+SERVER_SIZE=$(($(nm -D -S "$DEB" | awk '$4 == "server" { print "0x" $2; exit }')))
 file_offset() { # ADDR: its offset in DEB's file, from the LOAD segment holding it
 	local type off va fsz
 	readelf -lW "$DEB" | while read -r type off va _ fsz _; do
@@ -38,18 +60,24 @@ file_offset() { # ADDR: its offset in DEB's file, from the LOAD segment holding 
 			printf '0x%x\n' $(($1 - va + off)) && break
 	done
 }
-hex() { printf '0x%x' $(($1)); }
-is "$FN" 0x000000000011da20 "performEvictions is at 0x11da20, as the shipped file says"
+insn_len() { # ADDR: the length of gdb's instruction there
+	gdb -batch -nx -ex "x/2i $1" "$DEB" 2>/dev/null | sed -nE 's/^ *(=> )?(0x[0-9a-f]+).*/\2/p' |
+		{ read -r a; read -r b; echo $((b - a)); }
+}
+loc() { [ "${1%%+*}" = "$FUNC" ] && echo $((FN + ${1#*+})) || echo $(($1)); } # a file location as an address
+is "$(sym "$FUNC")" "$(hex "$FN")" "the file's $FUNC is at the binary's symbol address ($(hex "$FN"))"
+is "$(file_offset "$(loc "$SITE")")" "$SITE_OFF" "the file offset of $SITE is the one the program headers give"
+[ "$(insn_len "$(loc "$SITE")")" -ge 2 ]
+ok $? "the site's instruction ($SITE_INSN) is longer than one byte, so $FUNC+$((SITE_N + 1)) is inside it"
 
-# variant NAME SED-ARGS...: the shipped file changed by sed (never a no-op); sets F.
+# variant NAME SED-ARGS...: the control file changed by sed (never a no-op); sets F.
 variant() {
 	local name=$1
 	shift
 	F="$TMPDIR_T/$name.offsets"
 	sed "$@" "$SHIPPED" >"$F"
-	cmp -s "$F" "$SHIPPED" && bail "variant $name leaves the shipped file unchanged"
+	cmp -s "$F" "$SHIPPED" && bail "variant $name leaves the control file unchanged"
 }
-
 # run_show FILE / run_pid FILE: set RC, OUT, ERR (and SECS, SYSCALLS for -p).
 run_show() {
 	OUT=$(timeout 30 "$REDPROF" offsets show "$1" "$DEB" 2>"$TMPDIR_T/err")
@@ -57,8 +85,7 @@ run_show() {
 	ERR=$(cat "$TMPDIR_T/err")
 }
 run_pid() {
-	local t0 t1 tracer=()
-	[ "$HAVE_STRACE" = 1 ] && tracer=(strace -f -qq -e trace=bpf,perf_event_open -o "$TMPDIR_T/strace")
+	local t0 t1 tracer=(strace -f -qq -e trace=bpf,perf_event_open -o "$TMPDIR_T/strace")
 	: >"$TMPDIR_T/strace"
 	t0=$(date +%s%N)
 	OUT=$(timeout 30 "${tracer[@]}" "$REDPROF" -p "$PID" --json -i 0.5 -d 3 --offsets "$1" 2>"$TMPDIR_T/err")
@@ -84,7 +111,7 @@ attached_nothing() {
 	else
 		ok 1 "$1: attached nothing"
 		diag "  stdout: $(echo "$OUT" | head -c 200)"
-		diag "  ${SECS}s, $SYSCALLS bpf()/perf_event_open() calls (strace: $HAVE_STRACE)"
+		diag "  ${SECS}s, $SYSCALLS bpf()/perf_event_open() calls"
 	fi
 }
 
@@ -118,125 +145,136 @@ malformed() {
 	attached_nothing "$d"
 }
 
-# --- control: the shipped file fits ------------------------------------
+# --- control: the generated file fits -----------------------------------
 run_show "$SHIPPED"
-is "$RC" 0 "control: offsets show accepts the shipped file"
-echo "$OUT" | grep -q '=> performEvictions+222 .*je 0x11e111 .*emulated'
-ok $? "control: offsets show marks the site performEvictions+222 in the disassembly"
+is "$RC" 0 "control: offsets show accepts the generated file"
+echo "$OUT" | grep -qF "=> $SITE "
+ok $? "control: offsets show marks the site $SITE in the disassembly"
 run_pid "$SHIPPED"
-is "$RC" 0 "control: -p --offsets with the shipped file runs its 3 s and exits 0"
+is "$RC" 0 "control: -p --offsets with the generated file runs its 3 s and exits 0"
 has "offsets: $SHIPPED (disasm strategy)" "control: -p says which file it uses"
-echo "$OUT" | jq -e -s '.[-1] | .type == "total" and (.probe_hits.by_site | has("performEvictions+222"))' \
-	>/dev/null 2>&1
-ok $? "control: the JSON counts hits at the file's site performEvictions+222"
-if [ "$HAVE_STRACE" = 1 ]; then
-	[ "$SYSCALLS" -gt 0 ]
-	ok $? "control: strace sees its bpf()/perf_event_open() calls ($SYSCALLS), so their absence below means something"
-else
-	TAP_N=$((TAP_N + 1))
-	echo "ok $TAP_N # SKIP strace is not installed: the refusals are checked by output and time only"
-fi
+echo "$OUT" | jq -e -s --arg s "$SITE" '.[-1] | .type == "total" and (.probe_hits.by_site | has($s))' >/dev/null 2>&1
+ok $? "control: the JSON counts hits at the file's site $SITE"
+[ "$SYSCALLS" -gt 0 ]
+ok $? "control: strace sees its bpf()/perf_event_open() calls ($SYSCALLS), so their absence below means something"
 
 # --- does not fit the executable ---------------------------------------
-unfit build-id \
-	"the file is for build-id b50d6825e71f1473372299161f75fe50e80452de, the executable's is $BUILD_ID" \
-	"a build-id that is not the executable's" \
-	-e 's/^build-id a50d/build-id b50d/'
+OTHER_ID=$(echo "$BUILD_ID" | sed 's/^./f/; t; s/^f/0/')
+[ "$OTHER_ID" != "$BUILD_ID" ] || OTHER_ID=0${BUILD_ID#?}
+unfit build-id "the file is for build-id $OTHER_ID, the executable's is $BUILD_ID" \
+	"a build-id that is not the executable's" -e "s/^build-id $BUILD_ID/build-id $OTHER_ID/"
 
-# performEvictions+222 is the 6-byte je; +223 is inside it. Once with the
-# site's old file offset, once with +223's own (only the boundary check can
-# tell), once as an absolute address.
-SITE=$(hex "$FN + 222")
-is "$(file_offset "$SITE")" 0x11dafe "the binary puts performEvictions+222 at file offset 0x11dafe"
-MID=$(hex "$FN + 223")
+# One byte into the site's instruction: once with the site's file offset,
+# once with its own (only the boundary check can tell), once as an address.
+MIDLOC=$FUNC+$((SITE_N + 1))
+MID=$(hex "$FN + SITE_N + 1")
 MID_OFF=$(file_offset "$MID")
-unfit off-boundary "site performEvictions+223 ($MID) is not on an instruction boundary of performEvictions" \
-	"a site inside the je at +222 (file offset of +222)" \
-	-e "s/^site slowpath performEvictions+222 0x11dafe /site slowpath performEvictions+223 0x11dafe /"
-unfit off-boundary-offset "site performEvictions+223 ($MID) is not on an instruction boundary of performEvictions" \
-	"a site inside the je at +222 (file offset $MID_OFF, right for +223)" \
-	-e "s/^site slowpath performEvictions+222 0x11dafe /site slowpath performEvictions+223 $MID_OFF /"
-unfit off-boundary-abs "site performEvictions+223 ($MID) is not on an instruction boundary of performEvictions" \
-	"a site inside the je at +222, given as an address" \
-	-e "s/^site slowpath performEvictions+222 0x11dafe /site slowpath $MID $MID_OFF /"
-unfit delete-off-boundary "delete site performEvictions+754 (0x11dd12) is not on an instruction boundary of performEvictions" \
-	"a delete site inside the call at +753" \
-	-e 's/^delete performEvictions+753 0x11dd11 /delete performEvictions+754 0x11dd12 /'
-# The unnamed .cold part at 0x60b66 starts with a 2-byte xor: 0x60b67 is inside it.
-unfit cold-off-boundary "site 0x60b67 is not on an instruction boundary of the part reached by a jump there" \
-	"a site inside an instruction of the unnamed part reached by the jump at +671" \
-	-e 's/^site slowpath performEvictions+222 0x11dafe emulated disasm "je 0x11e111"/site slowpath 0x60b67 0x60b67 emulated disasm "jmp 0x11dcdb"/'
+unfit off-boundary "site $MIDLOC ($MID) is not on an instruction boundary of $FUNC" \
+	"a site inside the instruction at $SITE (file offset of $SITE)" \
+	-e "s/^site slowpath $SITE $SITE_OFF /site slowpath $MIDLOC $SITE_OFF /"
+unfit off-boundary-offset "site $MIDLOC ($MID) is not on an instruction boundary of $FUNC" \
+	"a site inside the instruction at $SITE (file offset $MID_OFF, right for $MIDLOC)" \
+	-e "s/^site slowpath $SITE $SITE_OFF /site slowpath $MIDLOC $MID_OFF /"
+unfit off-boundary-abs "site $MIDLOC ($MID) is not on an instruction boundary of $FUNC" \
+	"a site inside the instruction at $SITE, given as an address" \
+	-e "s/^site slowpath $SITE $SITE_OFF /site slowpath $MID $MID_OFF /"
+DEL_N=${DEL#"$FUNC"+}
+unfit delete-off-boundary "delete site $FUNC+$((DEL_N + 1)) ($(hex "$FN + DEL_N + 1")) is not on an instruction boundary of $FUNC" \
+	"a delete site inside the call at $DEL" \
+	-e "s/^delete $DEL $DEL_OFF /delete $FUNC+$((DEL_N + 1)) $(file_offset "$(hex "$FN + DEL_N + 1")") /"
+# An unnamed part (a .cold part the stripped binary has no symbol for): one byte into its first instruction.
+if [ -n "$PART" ] && [ "$(insn_len "$PART")" -ge 2 ]; then
+	unfit cold-off-boundary "site $(hex "$PART + 1") is not on an instruction boundary of the part reached by a jump there" \
+		"a site inside the first instruction of the unnamed part at $PART" \
+		-e "s/^site slowpath $SITE $SITE_OFF [a-z-]* disasm \"[^\"]*\"/site slowpath $(hex "$PART + 1") $(file_offset "$(hex "$PART + 1")") emulated disasm \"jmp 0x0\"/"
+else
+	diag "this build has no unnamed part with a first instruction longer than a byte: no site inside one to refuse"
+fi
 
 # --- outside the function ----------------------------------------------
 NC_OFF=$(file_offset "$NOTCOUNTED")
-unfit outside "site $(hex "$NOTCOUNTED") is outside performEvictions and its parts" \
+unfit outside "site $(hex "$NOTCOUNTED") is outside $FUNC and its parts" \
 	"a site at another function (freeMemoryGetNotCountedMemory)" \
-	-e "s/^site slowpath performEvictions+222 0x11dafe emulated disasm \"je 0x11e111\"/site slowpath $(hex "$NOTCOUNTED") $NC_OFF single-stepped disasm \"pushq %r12\"/"
-unfit outside-part "site freeMemoryGetNotCountedMemory+0 ($(hex "$NOTCOUNTED")) is outside performEvictions and its parts" \
-	"a site in another function the file declares a part of performEvictions" \
-	-e "s/^part - 0x60b66 0.*/part freeMemoryGetNotCountedMemory $(hex "$NOTCOUNTED") 64/" \
-	-e "s/^site slowpath performEvictions+222 0x11dafe /site slowpath freeMemoryGetNotCountedMemory+0 $NC_OFF /"
-END=$(hex "$FN + 2146")
-unfit outside-end "site $END is outside performEvictions and its parts" \
-	"a site just past the function's end (+2146)" \
-	-e "s/^site slowpath performEvictions+222 0x11dafe /site slowpath performEvictions+2146 $(file_offset "$END") /"
-unfit function-moved "performEvictions is at 0x11da20 (2146 bytes) in the executable, not 0x11da21 (2146 bytes)" \
+	-e "s/^site slowpath $SITE $SITE_OFF [a-z-]* disasm \"[^\"]*\"/site slowpath $(hex "$NOTCOUNTED") $NC_OFF single-stepped disasm \"pushq %r12\"/"
+unfit outside-part "site freeMemoryGetNotCountedMemory+0 ($(hex "$NOTCOUNTED")) is outside $FUNC and its parts" \
+	"a site in another function the file declares a part of $FUNC" \
+	-e "/^part /d" -e "/^inlined /a\\part freeMemoryGetNotCountedMemory $(hex "$NOTCOUNTED") 64" \
+	-e "s/^site slowpath $SITE $SITE_OFF /site slowpath freeMemoryGetNotCountedMemory+0 $NC_OFF /"
+END=$(hex "$FN + FSIZE")
+unfit outside-end "site $END is outside $FUNC and its parts" \
+	"a site just past the function's end (+$FSIZE)" \
+	-e "s/^site slowpath $SITE $SITE_OFF /site slowpath $FUNC+$FSIZE $(file_offset "$END") /"
+unfit function-moved "$FUNC is at $(hex "$FN") ($FSIZE bytes) in the executable, not $(hex "$FN + 1") ($FSIZE bytes)" \
 	"a function address that is not the executable's" \
-	-e 's/^function performEvictions 0x11da20 2146/function performEvictions 0x11da21 2146/'
+	-e "s/^function $FUNC $(hex "$FN") $FSIZE/function $FUNC $(hex "$FN + 1") $FSIZE/"
 
 # --- registers that do not hold the value ------------------------------
-# rax at +222 is freeMemoryGetNotCountedMemory's result (+177), not
-# zmalloc_used_memory's (+81): that call's rax is overwritten on the way.
-unfit clobbered "overhead at performEvictions+222: rax is set by performEvictions+177, not by the instruction the file names" \
-	"rax claimed from the zmalloc_used_memory call at +81" \
-	-e 's/^value overhead slowpath rax from performEvictions+177 /value overhead slowpath rax from performEvictions+81 /'
-unfit not-reaching-def "mem_used at performEvictions+222: rbx is set by performEvictions+203, not by the instruction the file names" \
-	"rbx claimed from +86 (mov %rax,%rbx), which the cmova at +203 overwrites" \
-	-e 's/^value mem_used slowpath rbx from performEvictions+203 /value mem_used slowpath rbx from performEvictions+86 /'
-unfit wrong-producer "mem_tofree at performEvictions+222: r12 is set by performEvictions+190, not by the instruction the file names" \
-	"r12 claimed from +203, an instruction that does not write r12" \
-	-e 's/^value mem_tofree slowpath rbx-r12 from performEvictions+203,performEvictions+190 /value mem_tofree slowpath rbx-r12 from performEvictions+203,performEvictions+203 /'
-unfit mem-producer "overhead at performEvictions+222: the producer performEvictions+178 is no instruction of performEvictions" \
-	"a stack slot claimed from +178, inside the call at +177" \
-	-e 's/^value overhead slowpath rax from performEvictions+177 /value overhead slowpath [rsp+0x20] from performEvictions+178 /'
+# mem_tofree's last term, claimed from its first term's producer, which the
+# verifier's reaching definitions contradict.
+TF_REG=${TF_EXPR##*[-+]}
+TF_P1=${TF_FROM%%,*} TF_P2=${TF_FROM##*,}
+[ "$TF_P1" != "$TF_P2" ] || bail "mem_tofree's two terms share a producer ($TF_FROM): pick another pair"
+unfit wrong-producer "mem_tofree at $SITE: $TF_REG is set by $TF_P2, not by the instruction the file names" \
+	"$TF_REG claimed from $TF_P1, which is not the definition reaching the site" \
+	-e "s/^value mem_tofree slowpath $TF_EXPR from $TF_FROM /value mem_tofree slowpath $TF_EXPR from $TF_P1,$TF_P1 /"
+OH_N=${OH_FROM#"$FUNC"+}
+unfit mem-producer "overhead at $SITE: the producer $FUNC+$((OH_N + 1)) is no instruction of $FUNC" \
+	"a stack slot claimed from one byte into the instruction at $OH_FROM" \
+	-e "s/^value overhead slowpath $OH_EXPR from $OH_FROM /value overhead slowpath [rsp+0x20] from $FUNC+$((OH_N + 1)) /"
+if [ "$OH_EXPR" = rax ] && [ "$(insn_len "$(loc "$OH_FROM")")" = 5 ]; then
+	unfit call-clobbered "overhead at $SITE: r11 holds no result of the call at $OH_FROM" \
+		"r11 claimed from the call at $OH_FROM (a call leaves r11 undefined)" \
+		-e "s/^value overhead slowpath rax from /value overhead slowpath r11 from /"
+else
+	diag "overhead is not rax from a call in this build: no caller-saved register to claim from it"
+fi
+unfit slot-not-stored "overhead at $SITE: $TF_P2 does not write [rsp+0x20]" \
+	"a stack slot claimed from $TF_P2, which stores nothing there" \
+	-e "s/^value overhead slowpath $OH_EXPR from $OH_FROM /value overhead slowpath [rsp+0x20] from $TF_P2 /"
+unfit not-a-slot "overhead at $SITE: [rbx+0x20] is not a stack slot (rsp or rbp)" \
+	"memory through a pointer register ([rbx+0x20]) as a value" \
+	-e "s/^value overhead slowpath $OH_EXPR from $OH_FROM /value overhead slowpath [rbx+0x20] from $TF_P2 /"
 
 # --- the site is not what the file says --------------------------------
-unfit wrong-insn 'site performEvictions+222: the instruction there is "je 0x11e111", not "je 0x11e112"' \
-	"wrong instruction text" -e 's/"je 0x11e111"/"je 0x11e112"/'
-unfit wrong-class 'site performEvictions+222: "je 0x11e111" is emulated, not single-stepped' \
-	"wrong instruction class" -e 's/ 0x11dafe emulated / 0x11dafe single-stepped /'
-unfit wrong-file-offset "site performEvictions+222: file offset 0x11dafd is wrong (the binary has 0x11dafe)" \
-	"wrong file offset" -e 's/performEvictions+222 0x11dafe /performEvictions+222 0x11dafd /'
-unfit global-outside "maxmemory: server+4368 is outside server (4368 bytes)" \
-	"a global past the end of server" -e 's/^global maxmemory server+3600 /global maxmemory server+4368 /'
-unfit global-code "used_memory: 0x11da20 is not in a writable segment" \
-	"a global in the code" -e 's/^global used_memory 0x25c798 /global used_memory 0x11da20 /'
+WRONG_INSN=$(echo "$SITE_INSN" | sed -E 's/([0-9a-f])$/\1f/')
+unfit wrong-insn "site $SITE: the instruction there is \"$SITE_INSN\", not \"$WRONG_INSN\"" \
+	"wrong instruction text" -e "s/\"$SITE_INSN\"/\"$WRONG_INSN\"/"
+unfit wrong-class "site $SITE: \"$SITE_INSN\" is emulated, not single-stepped" \
+	"wrong instruction class" -e "s/ $SITE_OFF emulated / $SITE_OFF single-stepped /"
+BAD_OFF=$(hex "$SITE_OFF - 1")
+unfit wrong-file-offset "site $SITE: file offset $BAD_OFF is wrong (the binary has $SITE_OFF)" \
+	"wrong file offset" -e "s/$SITE $SITE_OFF /$SITE $BAD_OFF /"
+unfit global-outside "maxmemory: server+$SERVER_SIZE is outside server ($SERVER_SIZE bytes)" \
+	"a global past the end of server" -e "s/^global maxmemory $MM /global maxmemory server+$SERVER_SIZE /"
+unfit global-code "maxmemory: $(hex "$FN") is not in a writable segment" \
+	"a global in the code" -e "s/^global maxmemory $MM /global maxmemory $(hex "$FN") /"
 
 # --- malformed files: FILE:LINE ----------------------------------------
-malformed unknown-key 11 "unknown key 'frobnicate'" "an unknown key" -e '10a\frobnicate yes'
-malformed bad-number 9 "malformed size '21x46'" "a malformed decimal number" \
-	-e 's/^function performEvictions 0x11da20 2146/function performEvictions 0x11da20 21x46/'
-malformed bad-hex 16 "malformed file offset '0x11dagf': give a 0x-prefixed hexadecimal number" \
-	"a malformed hexadecimal number" -e 's/ 0x11dafe emulated / 0x11dagf emulated /'
-malformed bad-offset 16 "malformed offset in 'performEvictions+22x': give NAME+DECIMAL" \
-	"a malformed site offset" -e 's/^site slowpath performEvictions+222 /site slowpath performEvictions+22x /'
-malformed dup-build-id 7 "duplicate build-id" "a second build-id" \
-	-e "6a\\build-id $BUILD_ID"
-malformed dup-value 24 "duplicate value for overhead" "a second value for overhead" \
-	-e '23a\value overhead slowpath rax from performEvictions+177 disasm'
-malformed dup-site 17 "duplicate site 'slowpath'" "a second site of the same name" \
-	-e '16a\site slowpath performEvictions+222 0x11dafe emulated disasm "je 0x11e111" slowpath'
-malformed unterminated 16 "unterminated quoted instruction" "an unterminated quote" \
-	-e 's/"je 0x11e111" slowpath/"je 0x11e111 slowpath/'
-malformed undefined-site 21 "overhead refers to site 'fastpath', which the file does not define" \
+L_FUNC=$(lineno '^function ') L_SITE=$(lineno '^site ') L_BID=$(lineno '^build-id ')
+L_OH=$(lineno '^value overhead ') L_MR=$(lineno '^value mem_reported ') L_FMT=$(lineno '^redprof-offsets ')
+malformed unknown-key $((L_FUNC + 1)) "unknown key 'frobnicate'" "an unknown key" -e "${L_FUNC}a\\frobnicate yes"
+malformed bad-number "$L_FUNC" "malformed size '${FSIZE}x1'" "a malformed decimal number" \
+	-e "s/^function $FUNC $(hex "$FN") $FSIZE/function $FUNC $(hex "$FN") ${FSIZE}x1/"
+malformed bad-hex "$L_SITE" "malformed file offset '${SITE_OFF}g': give a 0x-prefixed hexadecimal number" \
+	"a malformed hexadecimal number" -e "s/ $SITE_OFF $SITE_CLS / ${SITE_OFF}g $SITE_CLS /"
+malformed bad-offset "$L_SITE" "malformed offset in '$FUNC+${SITE_N}x': give NAME+DECIMAL" \
+	"a malformed site offset" -e "s/^site slowpath $SITE /site slowpath $FUNC+${SITE_N}x /"
+malformed dup-build-id $((L_BID + 1)) "duplicate build-id" "a second build-id" -e "${L_BID}a\\build-id $BUILD_ID"
+malformed dup-value $((L_OH + 1)) "duplicate value for overhead" "a second value for overhead" \
+	-e "${L_OH}p"
+malformed dup-site $((L_SITE + 1)) "duplicate site 'slowpath'" "a second site of the same name" -e "${L_SITE}p"
+malformed unterminated "$L_SITE" "unterminated quoted instruction" "an unterminated quote" \
+	-e "s/\"$SITE_INSN\" slowpath/\"$SITE_INSN slowpath/"
+malformed undefined-site "$L_OH" "overhead refers to site 'fastpath', which the file does not define" \
 	"a value at a site the file does not define" -e 's/^value overhead slowpath /value overhead fastpath /'
-malformed too-many-terms 20 "expression 'rax+rbx+r12-r12' has more than 3 terms" "an expression of 4 terms" \
-	-e 's/^value mem_reported slowpath rax+rbx from performEvictions+177,performEvictions+203 /value mem_reported slowpath rax+rbx+r12-r12 from performEvictions+177,performEvictions+203,performEvictions+190,performEvictions+190 /'
-malformed unknown-register 21 "unknown register 'rzx'" "an unknown register" \
-	-e 's/^value overhead slowpath rax /value overhead slowpath rzx /'
-malformed unknown-variable 21 "unknown variable 'overheads': give mem_reported, overhead, mem_used or mem_tofree" \
+malformed too-many-terms "$L_MR" "expression '$MR_EXPR+rcx+rdx-rsi-rdi' has more than 3 terms" \
+	"an expression of more than 3 terms" \
+	-e "s/^value mem_reported slowpath $MR_EXPR from $MR_FROM /value mem_reported slowpath $MR_EXPR+rcx+rdx-rsi-rdi from $MR_FROM,$TF_P2,$TF_P2,$TF_P2,$TF_P2 /"
+malformed unknown-register "$L_OH" "unknown register 'rzx'" "an unknown register" \
+	-e "s/^value overhead slowpath $OH_EXPR /value overhead slowpath rzx /"
+malformed unknown-variable "$L_OH" "unknown variable 'overheads': give mem_reported, overhead, mem_used or mem_tofree" \
 	"an unknown variable" -e 's/^value overhead /value overheads /'
-malformed format-2 4 "format 2 is not supported: this redprof reads format 1" "a future format version" \
+malformed format-2 "$L_FMT" "format 2 is not supported: this redprof reads format 1" "a future format version" \
 	-e 's/^redprof-offsets 1$/redprof-offsets 2/'
 # A required record that is missing is reported at the end of the file.
 variant missing-build-id -e '/^build-id/d'
@@ -251,48 +289,44 @@ attached_nothing "a file without build-id"
 # --- producers, stack slots, slow-path claims, strict numbers -----------
 # An unclosed bracket once made the parser read past the end of the string:
 # run it under valgrind too, so a read past the end fails whatever is there.
-malformed unbalanced-bracket 21 "malformed expression 'rax+[rsp': unbalanced brackets" \
-	"an expression with an unclosed bracket (rax+[rsp)" \
-	-e 's/^value overhead slowpath rax /value overhead slowpath rax+[rsp /'
-if command -v valgrind >/dev/null 2>&1; then
-	valgrind -q --error-exitcode=99 "$REDPROF" offsets show "$F" "$DEB" >/dev/null 2>&1
-	is "$?" 3 "an unclosed bracket under valgrind: refused (exit 3), no invalid read (99)"
-else
-	TAP_N=$((TAP_N + 1))
-	echo "ok $TAP_N # SKIP valgrind is not installed"
-fi
-unfit call-clobbered "overhead at performEvictions+222: r11 holds no result of the call at performEvictions+177" \
-	"r11 claimed from the call at +177 (a call leaves r11 undefined)" \
-	-e 's/^value overhead slowpath rax from /value overhead slowpath r11 from /'
-unfit slot-not-stored "overhead at performEvictions+222: performEvictions+190 does not write [rsp+0x20]" \
-	"a stack slot claimed from +190 (mov to r12, stores nothing)" \
-	-e 's/^value overhead slowpath rax from performEvictions+177 /value overhead slowpath [rsp+0x20] from performEvictions+190 /'
-unfit not-a-slot "overhead at performEvictions+222: [rbx+0x20] is not a stack slot (rsp or rbp)" \
-	"memory through a pointer register ([rbx+0x20]) as a value" \
-	-e 's/^value overhead slowpath rax from performEvictions+177 /value overhead slowpath [rbx+0x20] from performEvictions+203 /'
-malformed octal-offset 16 "malformed offset in 'performEvictions+0336': give NAME+DECIMAL" \
-	"a site offset with a leading zero (+0336, octal for 222)" \
-	-e 's/^site slowpath performEvictions+222 /site slowpath performEvictions+0336 /'
-unfit not-slowpath "site performEvictions+99 is marked slowpath, but it does not run only when mem_used > maxmemory" \
-	"a site marked slowpath that every call passes (+99, jae after zmalloc_used_memory)" \
-	-e 's/^site slowpath performEvictions+222 0x11dafe emulated disasm "je 0x11e111" slowpath/site slowpath performEvictions+99 0x11da83 emulated disasm "jae 0x11da8a" slowpath/' \
-	-e '/^value /d' -e '$a\value mem_reported slowpath rbx from performEvictions+86 disasm'
+malformed unbalanced-bracket "$L_OH" "malformed expression '$OH_EXPR+[rsp': unbalanced brackets" \
+	"an expression with an unclosed bracket ($OH_EXPR+[rsp)" \
+	-e "s/^value overhead slowpath $OH_EXPR /value overhead slowpath $OH_EXPR+[rsp /"
+valgrind -q --error-exitcode=99 "$REDPROF" offsets show "$F" "$DEB" >/dev/null 2>&1
+is "$?" 3 "an unclosed bracket under valgrind: refused (exit 3), no invalid read (99)"
+malformed octal-offset "$L_SITE" "malformed offset in '$FUNC+0$(printf '%o' "$SITE_N")': give NAME+DECIMAL" \
+	"a site offset with a leading zero (+0$(printf '%o' "$SITE_N"), octal for $SITE_N)" \
+	-e "s/^site slowpath $SITE /site slowpath $FUNC+0$(printf '%o' "$SITE_N") /"
+# A site every call passes: the function's first instruction. Its text and
+# class, in redprof's spelling, come from the refusal of a file that
+# misnames them (the verifier checks those before the slow-path claim).
+variant entry-text -e "s/^site slowpath $SITE $SITE_OFF [a-z-]* disasm \"[^\"]*\"/site slowpath $FUNC+0 $(file_offset "$FN") emulated disasm \"?\"/" -e '/^value /d'
+run_show "$F"
+ENTRY_INSN=$(echo "$ERR" | sed -n 's/.*the instruction there is "\(.*\)", not "?".*/\1/p')
+variant entry-class -e "s/^site slowpath $SITE $SITE_OFF [a-z-]* disasm \"[^\"]*\"/site slowpath $FUNC+0 $(file_offset "$FN") emulated disasm \"$ENTRY_INSN\"/" -e '/^value /d'
+run_show "$F"
+ENTRY_CLS=emulated
+case $ERR in *"is single-stepped, not emulated"*) ENTRY_CLS=single-stepped ;; esac
+unfit not-slowpath "site $FUNC is marked slowpath, but it does not run only when mem_used > maxmemory" \
+	"a site marked slowpath that every call passes (the first instruction, $ENTRY_INSN)" \
+	-e "s/^site slowpath $SITE $SITE_OFF [a-z-]* disasm \"[^\"]*\"/site slowpath $FUNC+0 $(file_offset "$FN") $ENTRY_CLS disasm \"$ENTRY_INSN\"/" \
+	-e '/^value /d'
 
 # --- a shipped file that does not fit: refused, and one made instead --------
 # The same off-boundary site, found by build-id in an offsets directory.
-variant off-boundary -e "s/^site slowpath performEvictions+222 0x11dafe /site slowpath performEvictions+223 0x11dafe /"
+variant off-boundary -e "s/^site slowpath $SITE $SITE_OFF /site slowpath $MIDLOC $SITE_OFF /"
 mkdir -p "$TMPDIR_T/shipped"
 cp "$F" "$TMPDIR_T/shipped/broken.offsets"
 OUT=$(timeout 30 "$REDPROF" -p "$PID" --json -i 0.5 -d 2 --offsets-dir "$TMPDIR_T/shipped" 2>"$TMPDIR_T/err")
 RC=$?
 ERR=$(cat "$TMPDIR_T/err")
 is "$RC" 0 "a shipped file that does not fit: -p still runs and exits 0"
-has "redprof: the shipped $TMPDIR_T/shipped/broken.offsets has this build-id but does not fit (site performEvictions+223 ($MID) is not on an instruction boundary" \
+has "redprof: the shipped $TMPDIR_T/shipped/broken.offsets has this build-id but does not fit (site $MIDLOC ($MID) is not on an instruction boundary" \
 	"... says the shipped file does not fit, and why"
 has "redprof: offsets: generated on the fly (disasm strategy)" "... and uses one generated on the fly instead"
-echo "$OUT" | jq -e -s '.[-1] | .type == "total" and (.probe_hits.by_site | has("performEvictions+222")) and
-	(.probe_hits.by_site | has("performEvictions+223") | not)' >/dev/null 2>&1
-ok $? "... whose probe sits at +222, never at the shipped file's +223"
+echo "$OUT" | jq -e -s --arg s "$SITE" --arg m "$MIDLOC" '.[-1] | .type == "total" and
+	(.probe_hits.by_site | has($s)) and (.probe_hits.by_site | has($m) | not)' >/dev/null 2>&1
+ok $? "... whose probe sits at $SITE, never at the shipped file's $MIDLOC"
 
 redis-cli -p "$deb_PORT" ping >/dev/null 2>&1
 ok $? "the server still answers after every refusal"
