@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "disasm.h"
+#include "analysis.h"
 #include "offsets_cmd.h"
 #include "profile.h"
 #include "session.h"
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 {
 	int rc;
 
-	if (disasm_init()) {
+	if (analysis_init()) {
 		fprintf(stderr, "redprof: cannot initialise the capstone disassembler\n");
 		return EXIT_RUNTIME;
 	}
@@ -55,6 +55,6 @@ int main(int argc, char **argv)
 		rc = offsets_main(argc - 1, argv + 1);
 	else
 		rc = profile_main(argc, argv);
-	disasm_fini();
+	analysis_fini();
 	return rc;
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "disasm.h"
+#include "x86.h"
 
 #define OFFSETS_FORMAT 1
 #define OFFSETS_MAX_TERMS 3

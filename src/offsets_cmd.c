@@ -14,11 +14,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "flow.h"
 #include "offsets_cmd.h"
-#include "offsets_gen.h"
 #include "offsets_store.h"
-#include "site_verify.h"
 #include "util.h"
 
 struct offsets_env {
@@ -145,7 +142,7 @@ static int generate(const struct offsets_env *env)
 	rc = open_target(env, env->arg, &t);
 	if (rc)
 		return rc;
-	err = offsets_generate(t, env->strategy, env->pid ? t->root : NULL, &o, &r);
+	err = analysis__generate(t->an, t->flavor, t->version, env->strategy, &o, &r);
 	if (err) {
 		fprintf(stderr, "redprof: cannot generate offsets for %s: %s\n", t->exe, r.why);
 		target__close(t);
@@ -174,38 +171,44 @@ static int generate(const struct offsets_env *env)
  * show
  * ------------------------------------------------------------------ */
 
-static void show_disassembly(const struct offsets *o, const struct flow *f, uint64_t site, uint64_t marks[],
+static void show_disassembly(struct analysis *an, const struct offsets *o, uint64_t site, uint64_t marks[],
 			     int nmarks)
 {
-	long i = code_index(&f->code, site);
-	char text[96], name[128];
+	struct code_line lines[8];
+	char name[128];
+	int n;
 
-	if (i < 0)
+	if (analysis__listing(an, site, 4, 2, lines, 8, &n))
 		return;
-	for (long k = i - 4 < 0 ? 0 : i - 4; k <= i + 2 && (size_t)k < f->code.n; k++) {
-		const struct insn *in = &f->code.insns[k];
-		const char *mark = in->addr == site ? "=>" : "  ";
+	for (int k = 0; k < n; k++) {
+		const char *mark = lines[k].addr == site ? "=>" : "  ";
 
 		for (int m = 0; m < nmarks; m++)
-			if (in->addr == marks[m] && in->addr != site)
+			if (lines[k].addr == marks[m] && lines[k].addr != site)
 				mark = " *";
-		disasm_text(f->img, in->addr, text, sizeof(text));
-		offsets_code_name(o, in->addr, name, sizeof(name));
-		printf("      %s %-28s %-40s %s\n", mark, name, text,
-		       in->addr == site ? insn_class_name((enum insn_class)in->cls) : "");
+		offsets_code_name(o, lines[k].addr, name, sizeof(name));
+		printf("      %s %-28s %-40s %s\n", mark, name, lines[k].text,
+		       lines[k].addr == site ? insn_class_name(lines[k].cls) : "");
 	}
 }
 
-static void show_term(const struct offsets *o, const struct flow *f, const struct term *t)
+/* The text of the instruction at ADDR of the eviction function, "" when unknown. */
+static void insn_text(struct analysis *an, const struct elf_sym *fn, uint64_t addr, char *buf, size_t len)
 {
-	char name[128], text[96] = "";
+	struct code_line line;
+
+	snprintf(buf, len, "%s", an && !analysis__site(an, fn, addr, &line) ? line.text : "");
+}
+
+static void show_term(struct analysis *an, const struct elf_sym *fn, const struct offsets *o, const struct term *t)
+{
+	char name[128], text[96];
 
 	switch (t->kind) {
 	case TERM_REG:
 	case TERM_MEM:
 		offsets_code_name(o, t->from, name, sizeof(name));
-		if (f)
-			disasm_text(f->img, t->from, text, sizeof(text));
+		insn_text(an, fn, t->from, text, sizeof(text));
 		if (t->kind == TERM_REG)
 			printf("        %s: set at %s%s%s%s\n", gpr_name(t->reg), name, text[0] ? " (" : "", text,
 			       text[0] ? ")" : "");
@@ -222,7 +225,8 @@ static void show_term(const struct offsets *o, const struct flow *f, const struc
 	}
 }
 
-static void show(const struct offsets *o, const struct flow *f, const char *source)
+/* O described for people; with the executable's analysis AN (NULL without one), its disassembly too. */
+static void show(const struct offsets *o, struct analysis *an, const struct elf_sym *fn, const char *source)
 {
 	char name[128], e[128];
 
@@ -234,7 +238,7 @@ static void show(const struct offsets *o, const struct flow *f, const char *sour
 	for (int i = 0; i < o->nparts; i++)
 		printf("  part: %s at 0x%" PRIx64 "%s\n", o->part[i].name[0] ? o->part[i].name : "(unnamed)",
 		       o->part[i].addr, o->part[i].name[0] ? "" : ", boundaries followed from a jump into it");
-	if (!f)
+	if (!an)
 		printf("  (give the executable to see the disassembly: redprof offsets show FILE BINARY)\n");
 	for (int s = 0; s < o->nsites; s++) {
 		const struct site_rec *site = &o->site[s];
@@ -250,8 +254,8 @@ static void show(const struct offsets *o, const struct flow *f, const char *sour
 			for (int i = 0; o->value[v].present && o->value[v].site == s && i < o->value[v].e.n; i++)
 				if (o->value[v].e.t[i].kind != TERM_GLOBAL)
 					marks[nmarks++] = o->value[v].e.t[i].from;
-		if (f)
-			show_disassembly(o, f, site->addr, marks, nmarks);
+		if (an)
+			show_disassembly(an, o, site->addr, marks, nmarks);
 		for (int v = 0; v < NVARS; v++) {
 			const struct value_rec *r = &o->value[v];
 
@@ -260,7 +264,7 @@ static void show(const struct offsets *o, const struct flow *f, const char *sour
 			expr_format(&r->e, e, sizeof(e));
 			printf("    %-13s = %-30s (%s)\n", var_name((enum var)v), e, strategy_name(r->strategy));
 			for (int i = 0; i < r->e.n; i++)
-				show_term(o, f, &r->e.t[i]);
+				show_term(an, fn, o, &r->e.t[i]);
 		}
 	}
 	for (int v = 0; v < NVARS; v++)
@@ -292,8 +296,6 @@ static int show_cmd(const struct offsets_env *env)
 	struct target *t = NULL;
 	struct offsets o;
 	struct offsets_choice c;
-	struct flow f;
-	bool have_flow = false;
 	char why[768] = "";
 	int rc = EXIT_OK;
 
@@ -323,20 +325,13 @@ static int show_cmd(const struct offsets_env *env)
 			goto out;
 		}
 		snprintf(c.source, sizeof(c.source), "%s", env->arg);
-		if (t && offsets_verify(&o, t->img, why, sizeof(why))) {
+		if (t && analysis__verify(t->an, &o, why, sizeof(why))) {
 			fprintf(stderr, "redprof: %s does not fit %s: %s\n", env->arg, env->binary, why);
 			rc = EXIT_TARGET;
 			goto out;
 		}
 	}
-	if (t) {
-		struct elf_sym fn = { .name = o.function, .addr = o.func_addr, .size = o.func_size };
-
-		have_flow = !flow_build(t->img, &fn, &f);
-	}
-	show(&o, have_flow ? &f : NULL, c.source);
-	if (have_flow)
-		flow_free(&f);
+	show(&o, t ? t->an : NULL, t ? &t->evict : NULL, c.source);
 out:
 	target__close(t);
 	return rc;

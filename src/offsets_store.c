@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "offsets_gen.h"
 #include "offsets_store.h"
-#include "site_verify.h"
 #include "util.h"
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -56,7 +54,7 @@ static int generate(const struct target *t, const char *unfit, struct offsets *o
 	if (unfit)
 		snprintf(was, sizeof(was), "the shipped %.80s has this build-id but does not fit (%.90s)", unfit,
 			 why);
-	if (offsets_generate(t, STRATEGY_NONE, t->pid ? t->root : NULL, o, &r)) {
+	if (analysis__generate(t->an, t->flavor, t->version, STRATEGY_NONE, o, &r)) {
 		snprintf(why, len, "%s%s%s", was, was[0] ? "; and no file can be generated: " : "", r.why);
 		return -ENOENT;
 	}
@@ -78,7 +76,7 @@ int offsets_for_target(const struct target *t, const char *file, const char *dir
 	if (file) {
 		if (offsets_parse(file, o, why, len))
 			return -EINVAL;
-		if (offsets_verify(o, t->img, why, len)) {
+		if (analysis__verify(t->an, o, why, len)) {
 			char reason[512];
 
 			snprintf(reason, sizeof(reason), "%s", why);
@@ -90,7 +88,7 @@ int offsets_for_target(const struct target *t, const char *file, const char *dir
 	} else {
 		bool shipped = find_shipped(dir ? dir : OFFSETS_DIR, t->img->build_id, o, path, sizeof(path));
 
-		if (shipped && !offsets_verify(o, t->img, why, len)) {
+		if (shipped && !analysis__verify(t->an, o, why, len)) {
 			c->origin = ORIGIN_SHIPPED;
 			snprintf(c->source, sizeof(c->source), "%s", path);
 		} else if (generate(t, shipped ? path : NULL, o, c, why, len)) {

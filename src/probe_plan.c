@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "disasm.h"
 #include "probe_plan.h"
 #include "util.h"
 
@@ -37,18 +36,17 @@ static struct plan_site *plan_push(struct probe_plan *plan)
 
 static int site_at(struct plan_site *s, const struct target *t, const struct elf_sym *fn, uint64_t addr)
 {
-	enum insn_class cls;
+	struct code_line line;
 	int err;
 
 	err = elf_image__file_offset(t->img, addr, &s->file_offset);
 	if (!err)
-		err = disasm_class_at(t->img, addr, &cls);
+		err = analysis__site(t->an, fn, addr, &line);
 	if (err)
 		return err;
 	s->addr = addr;
-	s->func_addr = fn->addr;
-	s->func_size = fn->size;
-	s->cls = cls == INSN_EMULATED ? SITE_EMULATED : SITE_SINGLE_STEPPED;
+	s->fn = *fn;
+	s->cls = line.cls == INSN_EMULATED ? SITE_EMULATED : SITE_SINGLE_STEPPED;
 	if (addr == fn->addr)
 		snprintf(s->name, sizeof(s->name), "%s", fn->name);
 	else
@@ -107,7 +105,7 @@ static void plan_global(struct plan_global *g, const struct global_rec *r)
 
 int plan_add_offsets(struct probe_plan *plan, const struct target *t, const struct offsets *o)
 {
-	struct elf_sym fn = { .name = o->function, .addr = o->func_addr, .size = o->func_size };
+	const struct elf_sym *fn = &t->evict;	/* the file's function: it was verified against the binary */
 	int err;
 
 	plan_global(&plan->maxmemory, &o->global[G_MAXMEMORY]);
@@ -120,7 +118,7 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 
 		if (!s)
 			return -E2BIG;
-		err = site_at(s, t, &fn, sr->addr);
+		err = site_at(s, t, fn, sr->addr);
 		if (err)
 			return err;
 		s->spec.kind = EV_SITE_VALUES;
@@ -143,7 +141,7 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 
 			if (!s)
 				return -E2BIG;
-			err = site_at(s, t, &fn, o->del[i].addr);
+			err = site_at(s, t, fn, o->del[i].addr);
 			if (err)
 				return err;
 			s->spec.kind = EV_SITE_DELETE;
@@ -174,42 +172,6 @@ int plan_add_eviction(struct probe_plan *plan, const struct target *t)
 	return 0;
 }
 
-/*
- * First emulated instruction of FN's entry block: it runs once per call
- * when nothing jumps into the block. Falls back to the first instruction.
- */
-static uint64_t entry_block_site(const struct target *t, const struct elf_sym *fn)
-{
-	struct code code = { 0 };
-	uint64_t site = fn->addr, block_end = fn->addr + fn->size;
-
-	if (disasm_linear(t->img, fn->addr, fn->size, &code))
-		goto out;
-	/* The block ends at the first control transfer or at the first jump target. */
-	for (size_t i = 0; i < code.n; i++) {
-		const struct insn *in = &code.insns[i];
-
-		if ((in->flow == FLOW_JUMP || in->flow == FLOW_CJUMP) && in->target > fn->addr &&
-		    in->target < block_end)
-			block_end = in->target;
-		if (in->flow == FLOW_IJUMP)
-			block_end = fn->addr + 1;	/* a jump table could land anywhere */
-	}
-	for (size_t i = 0; i < code.n && code.insns[i].addr < block_end; i++) {
-		const struct insn *in = &code.insns[i];
-
-		if (in->cls == INSN_EMULATED) {
-			site = in->addr;
-			break;
-		}
-		if (in->flow != FLOW_NEXT && in->flow != FLOW_CALL && in->flow != FLOW_ICALL)
-			break;
-	}
-out:
-	code_free(&code);
-	return site;
-}
-
 int plan_add_commands(struct probe_plan *plan, const struct target *t)
 {
 	struct plan_site *s = plan_push(plan);
@@ -217,7 +179,7 @@ int plan_add_commands(struct probe_plan *plan, const struct target *t)
 
 	if (!s)
 		return -E2BIG;
-	err = site_at(s, t, &t->command, entry_block_site(t, &t->command));
+	err = site_at(s, t, &t->command, analysis__once_per_call(t->an, &t->command));
 	if (err)
 		return err;
 	s->spec.kind = EV_SITE_COMMAND;

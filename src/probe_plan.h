@@ -22,8 +22,7 @@ struct plan_site {
 	char name[96];		/* "performEvictions+222", "performEvictions (return)" */
 	uint64_t addr;		/* link-time address */
 	uint64_t file_offset;	/* where the uprobe goes */
-	uint64_t func_addr;	/* function the site must lie in */
-	uint64_t func_size;
+	struct elf_sym fn;	/* the function the site must lie in (or in its parts) */
 	int cls;		/* enum site_class */
 	bool retprobe;
 	struct ev_site spec;	/* what the kernel does on a hit */

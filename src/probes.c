@@ -16,8 +16,6 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#include "disasm.h"
-#include "flow.h"
 #include "evict.h"
 #include "evict.skel.h"
 #include "probes.h"
@@ -50,8 +48,7 @@ int probes_check_privilege(void)
  */
 static int check_boundary(const struct target *t, const struct plan_site *s)
 {
-	struct elf_sym fn = { .name = "", .addr = s->func_addr, .size = s->func_size };
-	struct flow f;
+	struct code_line line;
 	uint64_t off;
 	int err;
 
@@ -59,13 +56,8 @@ static int check_boundary(const struct target *t, const struct plan_site *s)
 	if (!err && off != s->file_offset)
 		err = -EFAULT;
 	if (!err)
-		err = flow_build(t->img, &fn, &f);
-	if (err)
-		return err == -ERANGE ? -EFAULT : err;
-	if (!flow_part_at(&f, s->addr) || !code_at(&f.code, s->addr))
-		err = -EFAULT;
-	flow_free(&f);
-	return err;
+		err = analysis__site(t->an, &s->fn, s->addr, &line);
+	return err == -ERANGE ? -EFAULT : err;
 }
 
 static void init_extrema(struct ev_extrema *e)

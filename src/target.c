@@ -20,7 +20,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "disasm.h"
 #include "target.h"
 #include "util.h"
 
@@ -41,7 +40,7 @@ static void read_version(struct target *t)
 			continue;
 		if (i == 1)
 			t->flavor = "valkey";
-		if (!disasm_mov_eax_imm(t->img, sym.addr, &v) && v && v < 0x01000000) {
+		if (!analysis_server_version(t->img, getters[i], &v) && v && v < 0x01000000) {
 			snprintf(t->version, sizeof(t->version), "%u.%u.%u", (unsigned)(v >> 16) & 0xff,
 				 (unsigned)(v >> 8) & 0xff, (unsigned)v & 0xff);
 			return;
@@ -73,6 +72,8 @@ static int recognise(struct target *t, enum target_problem *problem)
 		return -ENOEXEC;
 	}
 	read_version(t);
+	/* Debug files of a process are looked for in its own filesystem first. */
+	t->an = analysis__new(t->img, &t->evict, t->pid ? t->root : NULL);
 	return 0;
 }
 
@@ -185,6 +186,7 @@ void target__close(struct target *t)
 {
 	if (!t)
 		return;
+	analysis__free(t->an);
 	elf_image__close(t->img);
 	free(t);
 }

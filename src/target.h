@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "analysis.h"
 #include "elf_image.h"
 
 struct target {
@@ -27,6 +28,7 @@ struct target {
 	struct elf_sym command;	/* processCommand */
 	uint64_t bias;		/* runtime address - link-time address */
 	bool bias_known;
+	struct analysis *an;	/* the executable's analysis, shared by everything that reads its code */
 };
 
 /*

@@ -16,12 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "evict_analysis.h"
-#include "offsets_gen.h"
+#include "context.h"
 #include "server_fields.h"
 #include "site_disasm.h"
-#include "site_dwarf.h"
-#include "site_verify.h"
 #include "util.h"
 
 __attribute__((format(printf, 2, 3)))
@@ -81,7 +78,7 @@ static long cost(const struct evict_analysis *a, const size_t *sel, int n)
 	long c = 0;
 
 	for (int i = 0; i < n; i++) {
-		const struct insn *in = code_at(&a->flow.code, a->cand[sel[i]]);
+		const struct insn *in = code_at(&a->flow->code, a->cand[sel[i]]);
 
 		c += (in->cls == INSN_EMULATED ? 0 : 1000000) + 10000 + (long)sel[i];
 	}
@@ -126,7 +123,7 @@ static int choose(const struct evict_analysis *a, const struct found *fd, size_t
 
 		for (size_t c = 0; c < a->ncand; c++) {
 			int cover = __builtin_popcount(mask_at(fd, c) & ~got);
-			const struct insn *in = code_at(&a->flow.code, a->cand[c]);
+			const struct insn *in = code_at(&a->flow->code, a->cand[c]);
 
 			cover = cover * 2 + (in->cls == INSN_EMULATED);
 			if (cover > most) {
@@ -149,7 +146,7 @@ static int choose(const struct evict_analysis *a, const struct found *fd, size_t
 
 static void fill_site(const struct evict_analysis *a, struct site_rec *s, uint64_t addr, enum strategy st)
 {
-	const struct insn *in = code_at(&a->flow.code, addr);
+	const struct insn *in = code_at(&a->flow->code, addr);
 
 	s->addr = addr;
 	s->cls = (enum insn_class)in->cls;
@@ -169,7 +166,7 @@ static void place(const struct evict_analysis *a, const struct found *fd, enum s
 		size_t pick = 0;
 
 		for (size_t c = 0; c < a->ncand; c++)
-			if (code_at(&a->flow.code, a->cand[c])->cls == INSN_EMULATED) {
+			if (code_at(&a->flow->code, a->cand[c])->cls == INSN_EMULATED) {
 				pick = c;
 				break;
 			}
@@ -252,7 +249,7 @@ static void add_deletes(const struct evict_analysis *a, struct offsets *o)
 	uint64_t dels[OFFSETS_MAX_DELETES];
 	int n = 0;
 
-	if (find_delete_calls(&a->flow, dels, OFFSETS_MAX_DELETES, &n))
+	if (find_delete_calls(a->flow, dels, OFFSETS_MAX_DELETES, &n))
 		return;
 	for (int i = 0; i < n; i++) {
 		struct delete_rec *d = &o->del[o->ndeletes++];
@@ -268,7 +265,7 @@ static void add_deletes(const struct evict_analysis *a, struct offsets *o)
 }
 
 /* Globals the dwarf strategy did not give, from the code (after add_deletes). */
-static void disasm_globals(const struct evict_analysis *a, const struct target *t, struct offsets *o,
+static void disasm_globals(const struct evict_analysis *a, const struct elf_image *img, struct offsets *o,
 			   struct gen_result *r)
 {
 	uint64_t dels[OFFSETS_MAX_DELETES], addr;
@@ -277,104 +274,115 @@ static void disasm_globals(const struct evict_analysis *a, const struct target *
 		dels[i] = o->del[i].addr;
 
 	if (!o->global[G_MAXMEMORY].present && a->maxmemory_known)
-		set_global(t->img, &o->global[G_MAXMEMORY], a->maxmemory, STRATEGY_DISASM);
+		set_global(img, &o->global[G_MAXMEMORY], a->maxmemory, STRATEGY_DISASM);
 	if (!o->global[G_USED_MEMORY].present && a->used_memory_known)
-		set_global(t->img, &o->global[G_USED_MEMORY], a->used_memory, STRATEGY_DISASM);
+		set_global(img, &o->global[G_USED_MEMORY], a->used_memory, STRATEGY_DISASM);
 	if (!o->global[G_STAT_EVICTEDKEYS].present) {
 		if (!o->ndeletes)
 			note(r, "stat_evictedkeys: not found, and no call to a known delete function: keys evicted "
 				"are not available for this build");
-		else if (!find_evictedkeys(&a->flow, dels, o->ndeletes, &addr))
-			set_global(t->img, &o->global[G_STAT_EVICTEDKEYS], addr, STRATEGY_DISASM);
+		else if (!find_evictedkeys(a->flow, dels, o->ndeletes, &addr))
+			set_global(img, &o->global[G_STAT_EVICTEDKEYS], addr, STRATEGY_DISASM);
 		else
 			note(r, "stat_evictedkeys: no single server field is incremented after the delete calls; "
 				"keys evicted will be counted at the delete call sites (one probe hit per key)");
 	}
 	if (!o->global[G_STAT_NUMCOMMANDS].present) {
-		if (!find_numcommands(t->img, &addr))
-			set_global(t->img, &o->global[G_STAT_NUMCOMMANDS], addr, STRATEGY_DISASM);
+		if (!find_numcommands(img, &addr))
+			set_global(img, &o->global[G_STAT_NUMCOMMANDS], addr, STRATEGY_DISASM);
 		else
 			note(r, "stat_numcommands: call() has no single 64-bit increment of a server field; "
 				"commands will be counted with a probe on processCommand");
 	}
 }
 
-static void fill_header(const struct target *t, const struct evict_analysis *a, struct offsets *o)
+static void fill_header(const struct analysis *an, const char *flavor, const char *version,
+			const struct flow *f, bool inlined, struct offsets *o)
 {
 	o->format = OFFSETS_FORMAT;
-	snprintf(o->build_id, sizeof(o->build_id), "%s", t->img->build_id);
-	snprintf(o->flavor, sizeof(o->flavor), "%s", t->flavor);
-	snprintf(o->version, sizeof(o->version), "%s", t->version);
-	snprintf(o->function, sizeof(o->function), "%s", t->evict.name);
-	o->func_addr = t->evict.addr;
-	o->func_size = t->evict.size;
-	o->inlined = a->inlined;
-	for (int i = 1; i < a->flow.nparts && o->nparts < OFFSETS_MAX_PARTS; i++) {
+	snprintf(o->build_id, sizeof(o->build_id), "%s", an->img->build_id);
+	snprintf(o->flavor, sizeof(o->flavor), "%s", flavor);
+	snprintf(o->version, sizeof(o->version), "%s", version);
+	snprintf(o->function, sizeof(o->function), "%s", an->evict.name);
+	o->func_addr = an->evict.addr;
+	o->func_size = an->evict.size;
+	o->inlined = inlined;
+	for (int i = 1; f && i < f->nparts && o->nparts < OFFSETS_MAX_PARTS; i++) {
 		struct part_rec *p = &o->part[o->nparts++];
 
-		p->addr = a->flow.part[i].start;
-		p->size = a->flow.part[i].named ? a->flow.part[i].end - a->flow.part[i].start : 0;
-		snprintf(p->name, sizeof(p->name), "%s", a->flow.part[i].named ? a->flow.part[i].name : "");
+		p->addr = f->part[i].start;
+		p->size = f->part[i].named ? f->part[i].end - f->part[i].start : 0;
+		snprintf(p->name, sizeof(p->name), "%s", f->part[i].named ? f->part[i].name : "");
 	}
 }
 
-int offsets_generate(const struct target *t, enum strategy strategy, const char *root, struct offsets *o,
-		     struct gen_result *r)
+/* The DWARF to use: none when forced to disasm, or (automatically) when it does not describe the function. */
+static int open_dwarf(struct analysis *an, enum strategy strategy, struct dwarf_ctx **d, struct gen_result *r)
 {
-	struct evict_analysis a;
-	struct dwarf_ctx *d = NULL;
-	struct found *fd = xcalloc(1, sizeof(*fd));
+	*d = strategy == STRATEGY_DISASM ? NULL : context_dwarf(an);
+	if (!*d && strategy == STRATEGY_DWARF) {
+		snprintf(r->why, sizeof(r->why), "no DWARF for build-id %s: not in the file, and no debug file "
+			 "under /usr/lib/debug/.build-id or by .gnu_debuglink", an->img->build_id);
+		return -ENODATA;
+	}
+	return 0;
+}
+
+int analysis__generate(struct analysis *an, const char *flavor, const char *version, enum strategy strategy,
+		       struct offsets *o, struct gen_result *r)
+{
+	const struct evict_analysis *a;
+	struct dwarf_ctx *d;
+	struct found *fd;
 	uint64_t hint = 0;
-	int err = 0;
+	char why[256];
+	bool locate;
+	int err;
 
 	memset(o, 0, sizeof(*o));
 	memset(r, 0, sizeof(*r));
-	if (!t->img->build_id[0]) {
+	if (!an->img->build_id[0]) {
 		snprintf(r->why, sizeof(r->why), "the executable has no GNU build-id to key an offset file by");
-		err = -ENODATA;
-		goto out_free;
+		return -ENODATA;
 	}
-	if (strategy != STRATEGY_DISASM) {
-		err = dwarf_ctx_open(t->img, root, &d);
-		if (err && strategy == STRATEGY_DWARF) {
-			snprintf(r->why, sizeof(r->why), "no DWARF for build-id %s: not in the file, and no debug file "
-				 "under /usr/lib/debug/.build-id or by .gnu_debuglink", t->img->build_id);
-			goto out_free;
-		}
-		err = 0;
-	}
-	r->strategy = d ? STRATEGY_DWARF : STRATEGY_DISASM;
+	err = open_dwarf(an, strategy, &d, r);
+	if (err)
+		return err;
 	if (d) {
 		note(r, "debug information: %s", dwarf_ctx_source(d));
-		dwarf_globals(d, t->img, o->global);
+		dwarf_globals(d, an->img, o->global);
 		if (o->global[G_MAXMEMORY].present)
 			hint = o->global[G_MAXMEMORY].addr;
 	}
 
-	err = evict_analyse(t->img, &t->evict, hint, &a);
-	fill_header(t, &a, o);
-	if (!err && d)
-		err = dwarf_prepare(d, &a, a.why, sizeof(a.why));
-	if (err && !a.flow.code.n) {
-		snprintf(r->why, sizeof(r->why), "%s", a.why);
-		goto out;
+	err = context_runs(an, hint, &a);
+	fill_header(an, flavor, version, a->flow, a->inlined, o);
+	if (!a->flow) {
+		snprintf(r->why, sizeof(r->why), "%s", a->why);
+		return err;
 	}
+	locate = !err;
 	if (err) {
-		note(r, "no value sites: %s", a.why);
-		err = 0;
-	} else {
-		locate_all(&a, d, strategy, fd, r);
-		place(&a, fd, r->strategy, o);
-		name_terms(t->img, o);
+		note(r, "no value sites: %s", a->why);
+	} else if (d && dwarf_prepare(d, a, why, sizeof(why))) {
+		/* Automatic: what DWARF cannot say, the code may. */
+		if (strategy == STRATEGY_DWARF)
+			note(r, "no value sites: %s", why);
+		else
+			note(r, "dwarf: %s; the values come from the disasm strategy", why);
+		locate = strategy != STRATEGY_DWARF;
+		d = NULL;
 	}
-	add_deletes(&a, o);
-	disasm_globals(&a, t, o, r);
+	r->strategy = d ? STRATEGY_DWARF : STRATEGY_DISASM;
+	if (locate) {
+		fd = xcalloc(1, sizeof(*fd));
+		locate_all(a, d, strategy, fd, r);
+		place(a, fd, r->strategy, o);
+		name_terms(an->img, o);
+		free(fd);
+	}
+	add_deletes(a, o);
+	disasm_globals(a, an->img, o, r);
 	/* What we generate passes the same checks as any file someone hands us. */
-	err = offsets_verify(o, t->img, r->why, sizeof(r->why));
-out:
-	evict_analysis_free(&a);
-	dwarf_ctx_close(d);
-out_free:
-	free(fd);
-	return err;
+	return analysis__verify(an, o, r->why, sizeof(r->why));
 }

@@ -51,7 +51,7 @@ struct helper {
 
 struct evict_analysis {
 	const struct elf_image *img;
-	struct flow flow;		/* the eviction function */
+	const struct flow *flow;	/* the eviction function's (the context's) */
 	struct helper zmalloc, notcounted, gms;
 	struct code zmalloc_code, notcounted_code;
 	bool inlined;			/* getMaxmemoryState inlined into the function */
@@ -74,30 +74,31 @@ struct evict_analysis {
 };
 
 /*
- * Analyses the eviction function FN of IMG. MAXMEMORY_HINT (0 for none) is
- * server.maxmemory's address when DWARF knows it. 0, or -errno with
- * a->why saying what could not be established.
+ * Analyses the eviction function whose flow graph is F (which must outlive
+ * A). MAXMEMORY_HINT (0 for none) is server.maxmemory's address when it is
+ * known (DWARF, or a file being verified). 0, or -errno with a->why saying
+ * what could not be established.
  */
-int evict_analyse(const struct elf_image *img, const struct elf_sym *fn, uint64_t maxmemory_hint,
-		  struct evict_analysis *a);
+int evict_analyse(const struct flow *f, uint64_t maxmemory_hint, struct evict_analysis *a);
 void evict_analysis_free(struct evict_analysis *a);
 
 /* The value of V in scenario S. */
 uint64_t scenario_value(const struct scenario *s, enum var v);
 
 /* Whether ADDR runs in some evicting run and in no run that does not evict. */
-bool analysis_only_evicting(const struct evict_analysis *a, uint64_t addr);
+bool evict_only_evicting(const struct evict_analysis *a, uint64_t addr);
 
 /* Registers before candidate CAND (index into a->cand) in scenario S, which must evict. */
-const struct emu_regs *analysis_regs(const struct evict_analysis *a, size_t s, size_t cand);
+const struct emu_regs *evict_regs(const struct evict_analysis *a, size_t s, size_t cand);
 
-/* Memory before candidate CAND in scenario S: an emulator stopped there (emu_free it). */
-int analysis_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out);
+/* Memory before candidate CAND in scenario S: an emulator stopped there, freed with evict_state_free. */
+int evict_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out);
+void evict_state_free(struct emu *st);
 
 /*
  * Whether E computes V at candidate CAND in every evicting scenario (with
  * TERM_GLOBAL read from the scenario's memory).
  */
-bool analysis_check(const struct evict_analysis *a, size_t cand, const struct expr *e, enum var v);
+bool evict_check(const struct evict_analysis *a, size_t cand, const struct expr *e, enum var v);
 
 #endif /* REDPROF_EVICT_ANALYSIS_H */

@@ -40,7 +40,7 @@ static bool slot_base(const struct evict_analysis *a, const struct emu *st, uint
 		      enum gpr *base)
 {
 	static const enum gpr args[] = { GPR_RDI, GPR_RSI, GPR_RDX, GPR_RCX, GPR_R8, GPR_R9 };
-	const struct insn *w = code_at(&a->flow.code, writer);
+	const struct insn *w = code_at(&a->flow->code, writer);
 	const cs_x86 *x;
 
 	if (!w)
@@ -65,7 +65,7 @@ static bool slot_base(const struct evict_analysis *a, const struct emu *st, uint
 		uint64_t d;
 		enum gpr b;
 
-		if (flow_reaching_def(&a->flow, writer, args[i], &d) || !(lea = code_at(&a->flow.code, d)) ||
+		if (flow_reaching_def(a->flow, writer, args[i], &d) || !(lea = code_at(&a->flow->code, d)) ||
 		    lea->cs->id != X86_INS_LEA)
 			continue;
 		src = &lea->cs->detail->x86.operands[1];
@@ -91,7 +91,7 @@ int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_tab
 	for (size_t k = 0; k < a->nsc; k++) {
 		if (!a->sc[k].evicts)
 			continue;
-		err = analysis_state(a, k, cand, &st[k]);
+		err = evict_state(a, k, cand, &st[k]);
 		if (err)
 			goto out;
 		have[k] = true;
@@ -108,7 +108,7 @@ int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_tab
 			continue;
 		for (size_t k = 0; k < a->nsc && same; k++)
 			same = !have[k] || st[k].regs.writer[r] == w;
-		if (!same || flow_reaching_def(&a->flow, site, (enum gpr)r, &def) || def != w)
+		if (!same || flow_reaching_def(a->flow, site, (enum gpr)r, &def) || def != w)
 			continue;
 		add_loc(lt, &(struct term){ .kind = TERM_REG, .reg = (enum gpr)r, .from = w });
 		for (size_t k = 0; k < a->nsc; k++)
@@ -130,7 +130,7 @@ int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_tab
 			continue;
 		for (size_t k = 0; k < a->nsc && same; k++)
 			same = !have[k] || emu_mem_writer(&st[k], st[k].regs.r[base] + (uint64_t)off) == m->writer;
-		if (!same || flow_slot_intact(&a->flow, site, base, off, m->writer))
+		if (!same || flow_slot_intact(a->flow, site, base, off, m->writer))
 			continue;
 		add_loc(lt, &(struct term){ .kind = TERM_MEM, .reg = base, .off = off, .from = m->writer });
 		for (size_t k = 0; k < a->nsc; k++)
@@ -147,8 +147,7 @@ out:
 	for (size_t k = 0; k < a->nsc; k++) {
 		if (!have[k])
 			continue;
-		free(st[k].hooks.ctx);
-		emu_free(&st[k]);
+		evict_state_free(&st[k]);
 	}
 	return err;
 }

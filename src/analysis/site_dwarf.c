@@ -384,11 +384,11 @@ int dwarf_prepare(struct dwarf_ctx *d, const struct evict_analysis *a, char *why
 	Dwarf_Die cu, *scopes = NULL, inst[16];
 	int n, ninst = 0, entry = -1;
 
-	if (!cu_at(d, a->flow.fn.addr, &cu)) {
-		snprintf(why, len, "DWARF has no compile unit covering %s", a->flow.fn.name);
+	if (!cu_at(d, a->flow->fn.addr, &cu)) {
+		snprintf(why, len, "DWARF has no compile unit covering %s", a->flow->fn.name);
 		return -ENOENT;
 	}
-	n = dwarf_getscopes(&cu, a->flow.fn.addr, &scopes);
+	n = dwarf_getscopes(&cu, a->flow->fn.addr, &scopes);
 	for (int i = 0; i < n; i++)
 		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
 			d->fn = scopes[i];
@@ -397,14 +397,14 @@ int dwarf_prepare(struct dwarf_ctx *d, const struct evict_analysis *a, char *why
 		}
 	free(scopes);
 	if (entry < 0) {
-		snprintf(why, len, "DWARF has no subprogram for %s", a->flow.fn.name);
+		snprintf(why, len, "DWARF has no subprogram for %s", a->flow->fn.name);
 		return -ENOENT;
 	}
 	collect_vars(&d->fn, d->caller, d->have_caller, true);
 	d->inlined = a->inlined;
 	if (!d->inlined) {
 		if (!d->have_caller[VAR_MEM_REPORTED] || !d->have_caller[VAR_MEM_TOFREE]) {
-			snprintf(why, len, "DWARF does not describe %s's mem_reported and mem_tofree", a->flow.fn.name);
+			snprintf(why, len, "DWARF does not describe %s's mem_reported and mem_tofree", a->flow->fn.name);
 			return -ENOENT;
 		}
 		return 0;
@@ -430,7 +430,7 @@ int dwarf_prepare(struct dwarf_ctx *d, const struct evict_analysis *a, char *why
 	}
 	if (entry < 0) {
 		snprintf(why, len, "no inlined getMaxmemoryState in %s with a non-NULL total holds the entry "
-			 "evaluation at 0x%" PRIx64, a->flow.fn.name, a->producer);
+			 "evaluation at 0x%" PRIx64, a->flow->fn.name, a->producer);
 		return -ENOENT;
 	}
 	d->inst = inst[entry];
@@ -582,7 +582,7 @@ static bool set_producers(const struct evict_analysis *a, size_t cand, struct ex
 		struct term *t = &e->t[i];
 
 		if (t->kind == TERM_REG) {
-			if (flow_reaching_def(&a->flow, site, t->reg, &t->from))
+			if (flow_reaching_def(a->flow, site, t->reg, &t->from))
 				return false;
 		} else if (t->kind == TERM_MEM) {
 			struct emu st;
@@ -590,12 +590,11 @@ static bool set_producers(const struct evict_analysis *a, size_t cand, struct ex
 
 			for (k = 0; k < a->nsc && !a->sc[k].evicts; k++)
 				;
-			if (k == a->nsc || analysis_state(a, k, cand, &st))
+			if (k == a->nsc || evict_state(a, k, cand, &st))
 				return false;
 			t->from = emu_mem_writer(&st, st.regs.r[t->reg] + (uint64_t)t->off);
-			free(st.hooks.ctx);
-			emu_free(&st);
-			if (!t->from || flow_slot_intact(&a->flow, site, t->reg, t->off, t->from))
+			evict_state_free(&st);
+			if (!t->from || flow_slot_intact(a->flow, site, t->reg, t->off, t->from))
 				return false;
 		}
 	}
@@ -618,7 +617,7 @@ static int carried(struct dwarf_ctx *d, const struct evict_analysis *a, size_t c
 			continue;
 		/* Nothing from there to the candidate may write a register the location reads. */
 		for (size_t j = i; j < s->slow_step + cand; j++)
-			written |= code_at(&a->flow.code, s->run.trace[j].addr)->writes;
+			written |= code_at(&a->flow->code, s->run.trace[j].addr)->writes;
 		for (int t = 0; t < e->n; t++)
 			if (e->t[t].kind != TERM_GLOBAL && (written & GPR_BIT(e->t[t].reg)))
 				return -ENOENT;
@@ -661,9 +660,9 @@ static int direct(struct dwarf_ctx *d, const struct evict_analysis *a, size_t ca
 		  char *why, size_t len)
 {
 	if (!location_at(d, v, a->cand[cand], e, why, len) && set_producers(a, cand, e) &&
-	    analysis_check(a, cand, e, v))
+	    evict_check(a, cand, e, v))
 		return 0;
-	if (!carried(d, a, cand, v, e) && set_producers(a, cand, e) && analysis_check(a, cand, e, v))
+	if (!carried(d, a, cand, v, e) && set_producers(a, cand, e) && evict_check(a, cand, e, v))
 		return 0;
 	return -ENOENT;
 }
@@ -713,7 +712,7 @@ int dwarf_locate(struct dwarf_ctx *d, const struct evict_analysis *a, size_t can
 	default:
 		goto none;
 	}
-	if (analysis_check(a, cand, out, v))
+	if (evict_check(a, cand, out, v))
 		return 0;
 none:
 	snprintf(why, len, "%s", w);

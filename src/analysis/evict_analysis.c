@@ -268,7 +268,7 @@ static bool starts_evaluation(const struct evict_analysis *a, const struct insn 
  */
 static int find_producer(struct evict_analysis *a)
 {
-	const struct flow *f = &a->flow;
+	const struct flow *f = a->flow;
 	size_t n = f->code.n, head = 0, tail = 0;
 	long *parent = xcalloc(n, sizeof(*parent));
 	uint32_t *queue = xcalloc(n, sizeof(*queue));
@@ -335,9 +335,9 @@ static int start_run(const struct evict_analysis *a, const struct scenario *s, s
 	struct emu_hooks hooks = { run_load, run_call, ctx };
 
 	*ctx = (struct run_ctx){ a, s, false, false };
-	emu_init(e, &a->flow.code, &hooks);
+	emu_init(e, &a->flow->code, &hooks);
 	init_regs(e, s, STACK_TOP);
-	e->rip = a->flow.fn.addr;
+	e->rip = a->flow->fn.addr;
 	if (a->npath > 1) {
 		e->forced = a->path;
 		e->nforced = a->npath;
@@ -389,7 +389,7 @@ static int discover_maxmemory(struct evict_analysis *a)
 		if (start_run(a, &s, &ctx, &e)) {
 			emu_free(&e);
 			snprintf(a->why, sizeof(a->why), "cannot follow %s from its entry to 0x%llx",
-				 a->flow.fn.name, (unsigned long long)a->producer);
+				 a->flow->fn.name, (unsigned long long)a->producer);
 			return -ENOTSUP;
 		}
 	} else {
@@ -427,7 +427,7 @@ static int discover_maxmemory(struct evict_analysis *a)
 	if (err)
 		snprintf(a->why, sizeof(a->why),
 			 "cannot find server.maxmemory: nothing in %s compares mem_reported with a field of server",
-			 a->inlined ? a->flow.fn.name : "getMaxmemoryState");
+			 a->inlined ? a->flow->fn.name : "getMaxmemoryState");
 	return err;
 }
 
@@ -506,7 +506,7 @@ static int make_scenarios(struct evict_analysis *a)
 		ctx = xcalloc(1, sizeof(*ctx));
 		if (start_run(a, s, ctx, &s->run)) {
 			snprintf(a->why, sizeof(a->why), "cannot follow %s from its entry to the entry evaluation "
-				 "at 0x%llx (%s at 0x%llx)", a->flow.fn.name, (unsigned long long)a->producer,
+				 "at 0x%llx (%s at 0x%llx)", a->flow->fn.name, (unsigned long long)a->producer,
 				 emu_stop_name(s->run.stop), (unsigned long long)s->run.stop_addr);
 			emu_free(&s->run);
 			free(ctx);
@@ -550,7 +550,7 @@ static bool only_evicting(const struct evict_analysis *a, uint64_t addr)
 	return true;
 }
 
-bool analysis_only_evicting(const struct evict_analysis *a, uint64_t addr)
+bool evict_only_evicting(const struct evict_analysis *a, uint64_t addr)
 {
 	bool some = false;
 
@@ -602,13 +602,14 @@ static int find_slow_path(struct evict_analysis *a)
 	return 0;
 }
 
-int evict_analyse(const struct elf_image *img, const struct elf_sym *fn, uint64_t maxmemory_hint,
-		  struct evict_analysis *a)
+int evict_analyse(const struct flow *f, uint64_t maxmemory_hint, struct evict_analysis *a)
 {
+	const struct elf_image *img = f->img;
 	int err;
 
 	memset(a, 0, sizeof(*a));
 	a->img = img;
+	a->flow = f;
 	find_helper(img, "zmalloc_used_memory", &a->zmalloc);
 	find_helper(img, "freeMemoryGetNotCountedMemory", &a->notcounted);
 	find_helper(img, "getMaxmemoryState", &a->gms);
@@ -623,19 +624,14 @@ int evict_analyse(const struct elf_image *img, const struct elf_sym *fn, uint64_
 		return -EILSEQ;
 	}
 	find_used_memory(a);
-	err = flow_build(img, fn, &a->flow);
-	if (err) {
-		snprintf(a->why, sizeof(a->why), "%s does not disassemble cleanly (%s)", fn->name, strerror(-err));
-		return err;
-	}
 	err = find_producer(a);
 	if (err)
 		return err;
 	/* The overhead is ours to choose when a call to the helper answers it. */
 	a->oh_chosen = !a->inlined;
-	for (size_t i = 0; i < a->flow.code.n && !a->oh_chosen; i++)
-		a->oh_chosen = a->flow.code.insns[i].flow == FLOW_CALL &&
-			       in_helper(&a->notcounted, a->flow.code.insns[i].target);
+	for (size_t i = 0; i < a->flow->code.n && !a->oh_chosen; i++)
+		a->oh_chosen = a->flow->code.insns[i].flow == FLOW_CALL &&
+			       in_helper(&a->notcounted, a->flow->code.insns[i].target);
 	if (maxmemory_hint) {
 		a->maxmemory = maxmemory_hint;
 		a->maxmemory_known = true;
@@ -652,25 +648,22 @@ int evict_analyse(const struct elf_image *img, const struct elf_sym *fn, uint64_
 
 void evict_analysis_free(struct evict_analysis *a)
 {
-	for (size_t k = 0; k < a->nsc; k++) {
-		free(a->sc[k].run.hooks.ctx);
-		emu_free(&a->sc[k].run);
-	}
+	for (size_t k = 0; k < a->nsc; k++)
+		evict_state_free(&a->sc[k].run);
 	code_free(&a->zmalloc_code);
 	code_free(&a->notcounted_code);
-	flow_free(&a->flow);
 	free(a->path);
 	memset(a, 0, sizeof(*a));
 }
 
-const struct emu_regs *analysis_regs(const struct evict_analysis *a, size_t s, size_t cand)
+const struct emu_regs *evict_regs(const struct evict_analysis *a, size_t s, size_t cand)
 {
 	const struct scenario *sc = &a->sc[s];
 
 	return &sc->run.trace[sc->slow_step + cand].regs;
 }
 
-int analysis_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out)
+int evict_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out)
 {
 	const struct scenario *sc = &a->sc[s];
 	struct run_ctx *ctx = xcalloc(1, sizeof(*ctx));
@@ -681,16 +674,20 @@ int analysis_state(const struct evict_analysis *a, size_t s, size_t cand, struct
 		err = -ENOTSUP;
 	if (!err && out->rip != a->cand[cand])
 		err = -EFAULT;
-	/* The context lives as long as the emulator: freed with it by the caller. */
+	/* The context lives as long as the emulator: freed with it by evict_state_free. */
 	out->trace = NULL;
-	if (err) {
-		emu_free(out);
-		free(ctx);
-	}
+	if (err)
+		evict_state_free(out);
 	return err;
 }
 
-bool analysis_check(const struct evict_analysis *a, size_t cand, const struct expr *e, enum var v)
+void evict_state_free(struct emu *st)
+{
+	free(st->hooks.ctx);
+	emu_free(st);
+}
+
+bool evict_check(const struct evict_analysis *a, size_t cand, const struct expr *e, enum var v)
 {
 	for (size_t k = 0; k < a->nsc; k++) {
 		const struct scenario *s = &a->sc[k];
@@ -700,7 +697,7 @@ bool analysis_check(const struct evict_analysis *a, size_t cand, const struct ex
 
 		if (!s->evicts)
 			continue;
-		if (analysis_state(a, k, cand, &st))
+		if (evict_state(a, k, cand, &st))
 			return false;
 		for (int i = 0; i < e->n; i++) {
 			const struct term *t = &e->t[i];
@@ -715,8 +712,7 @@ bool analysis_check(const struct evict_analysis *a, size_t cand, const struct ex
 			sum += t->sign < 0 ? -val : val;
 		}
 		ok = sum == scenario_value(s, v);
-		free(st.hooks.ctx);
-		emu_free(&st);
+		evict_state_free(&st);
 		if (!ok)
 			return false;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * site_verify.c: proving an offset file safe for one executable.
+ * site_verify.c: proving an offset file safe for one executable
+ * (analysis__verify).
  *
  * A uprobe replaces the first byte of an instruction with int3; placed
  * mid-instruction it corrupts the running Redis. So the only sites
@@ -15,9 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "evict_analysis.h"
-#include "flow.h"
-#include "site_verify.h"
+#include "context.h"
 
 __attribute__((format(printf, 3, 4)))
 static int refuse(char *why, size_t len, const char *fmt, ...)
@@ -202,33 +201,28 @@ static int check_value(struct offsets *o, const struct flow *f, enum var v, char
  * evicting calls and its values are those of the eviction path. Checked by
  * running the function in evicting and non-evicting scenarios.
  */
-static int check_slowpath(const struct offsets *o, const struct elf_image *img, const struct elf_sym *fn,
-			  char *why, size_t len)
+static int check_slowpath(struct analysis *an, const struct offsets *o, char *why, size_t len)
 {
-	struct evict_analysis a;
+	const struct evict_analysis *a;
 	char name[128];
-	int err = 0;
 
-	if (evict_analyse(img, fn, o->global[G_MAXMEMORY].present ? o->global[G_MAXMEMORY].addr : 0, &a)) {
-		err = refuse(why, len, "cannot confirm the slow-path sites: %s", a.why);
-		goto out;
-	}
-	for (int i = 0; i < o->nsites && !err; i++) {
-		if (!o->site[i].slowpath || analysis_only_evicting(&a, o->site[i].addr))
+	if (context_runs(an, o->global[G_MAXMEMORY].present ? o->global[G_MAXMEMORY].addr : 0, &a))
+		return refuse(why, len, "cannot confirm the slow-path sites: %s", a->why);
+	for (int i = 0; i < o->nsites; i++) {
+		if (!o->site[i].slowpath || evict_only_evicting(a, o->site[i].addr))
 			continue;
 		offsets_code_name(o, o->site[i].addr, name, sizeof(name));
-		err = refuse(why, len, "site %s is marked slowpath, but it does not run only when mem_used > "
-			     "maxmemory", name);
+		return refuse(why, len, "site %s is marked slowpath, but it does not run only when mem_used > "
+			      "maxmemory", name);
 	}
-out:
-	evict_analysis_free(&a);
-	return err;
+	return 0;
 }
 
-int offsets_verify(struct offsets *o, const struct elf_image *img, char *why, size_t len)
+int analysis__verify(struct analysis *an, struct offsets *o, char *why, size_t len)
 {
+	const struct elf_image *img = an->img;
+	const struct flow *f;
 	struct elf_sym fn;
-	struct flow f;
 	int err;
 
 	if (strcmp(o->build_id, img->build_id))
@@ -240,28 +234,28 @@ int offsets_verify(struct offsets *o, const struct elf_image *img, char *why, si
 		return refuse(why, len, "%s is at 0x%" PRIx64 " (%" PRIu64 " bytes) in the executable, "
 			      "not 0x%" PRIx64 " (%" PRIu64 " bytes)", o->function, fn.addr, fn.size, o->func_addr,
 			      o->func_size);
-	err = flow_build(img, &fn, &f);
-	if (err)
+	if (fn.addr != an->evict.addr)
+		return refuse(why, len, "%s is not the eviction function of this server (%s)", o->function,
+			      an->evict.name);
+	f = context_flow(an, &fn, &err);
+	if (!f)
 		return refuse(why, len, "%s does not disassemble cleanly: %s", o->function, strerror(-err));
 
 	for (int i = 0; i < o->nsites && !err; i++)
-		err = check_code(o, &f, o->site[i].addr, o->site[i].file_offset, o->site[i].cls, o->site[i].insn,
+		err = check_code(o, f, o->site[i].addr, o->site[i].file_offset, o->site[i].cls, o->site[i].insn,
 				 "site", why, len);
 	for (int i = 0; i < o->ndeletes && !err; i++)
-		err = check_code(o, &f, o->del[i].addr, o->del[i].file_offset, o->del[i].cls, o->del[i].insn,
+		err = check_code(o, f, o->del[i].addr, o->del[i].file_offset, o->del[i].cls, o->del[i].insn,
 				 "delete site", why, len);
 	for (int v = 0; v < NVARS && !err; v++)
 		if (o->value[v].present)
-			err = check_value(o, &f, (enum var)v, why, len);
+			err = check_value(o, f, (enum var)v, why, len);
 	for (int g = 0; g < NGLOBALS && !err; g++)
 		if (o->global[g].present)
 			err = resolve_global(img, o->global[g].sym, o->global[g].off, &o->global[g].addr,
 					     global_name((enum global)g), why, len);
-	flow_free(&f);
 	for (int i = 0; i < o->nsites && !err; i++)
-		if (o->site[i].slowpath) {
-			err = check_slowpath(o, img, &fn, why, len);
-			break;
-		}
+		if (o->site[i].slowpath)
+			return check_slowpath(an, o, why, len);
 	return err;
 }

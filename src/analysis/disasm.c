@@ -65,24 +65,6 @@ enum gpr gpr_of(unsigned r)
 	}
 }
 
-static const char *const gpr_names[GPR_N] = {
-	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-};
-
-const char *gpr_name(enum gpr r)
-{
-	return r >= 0 && r < GPR_N ? gpr_names[r] : "?";
-}
-
-enum gpr gpr_parse(const char *name)
-{
-	for (int i = 0; i < GPR_N; i++)
-		if (!strcmp(name, gpr_names[i]))
-			return (enum gpr)i;
-	return GPR_NONE;
-}
-
 /*
  * Mirrors arch/x86/kernel/uprobes.c: branch_setup_xol_ops() emulates
  * jmp rel8/rel32, jcc rel8/rel32, call rel32 and 0x90 nops (not with a
@@ -115,11 +97,6 @@ enum insn_class insn_classify(const uint8_t *b, size_t len)
 	if (b[i] == 0x0f && i + 1 < len && b[i + 1] >= 0x80 && b[i + 1] <= 0x8f)
 		return INSN_EMULATED;
 	return INSN_SINGLE_STEPPED;
-}
-
-const char *insn_class_name(enum insn_class cls)
-{
-	return cls == INSN_EMULATED ? "emulated" : "single-stepped";
 }
 
 static bool has_group(const cs_insn *ci, uint8_t group)
@@ -328,48 +305,4 @@ int disasm_text(const struct elf_image *img, uint64_t addr, char *buf, size_t le
 		snprintf(buf, len, "%s", ci->mnemonic);
 	cs_free(ci, n);
 	return 0;
-}
-
-int disasm_class_at(const struct elf_image *img, uint64_t addr, enum insn_class *cls)
-{
-	size_t avail = 16, n;
-	cs_insn *ci;
-
-	while (avail && !elf_image__bytes(img, addr, avail))
-		avail--;
-	if (!avail)
-		return -ERANGE;
-	n = cs_disasm(cs_att, elf_image__bytes(img, addr, avail), avail, addr, 1, &ci);
-	if (!n)
-		return -EILSEQ;
-	*cls = insn_classify(ci->bytes, ci->size);
-	cs_free(ci, n);
-	return 0;
-}
-
-int disasm_mov_eax_imm(const struct elf_image *img, uint64_t addr, uint64_t *imm)
-{
-	const uint8_t *b = elf_image__bytes(img, addr, 9);
-	cs_insn *ci;
-	size_t n;
-	int err = -ENOENT;
-
-	if (!b)
-		return -ERANGE;
-	n = cs_disasm(cs_intel, b, 9, addr, 2, &ci);
-	for (size_t i = 0; i < n; i++) {
-		const cs_x86 *x = &ci[i].detail->x86;
-
-		if (ci[i].id == X86_INS_ENDBR64)
-			continue;
-		if (ci[i].id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
-		    x->operands[0].reg == X86_REG_EAX && x->operands[1].type == X86_OP_IMM) {
-			*imm = (uint64_t)x->operands[1].imm & 0xffffffffULL;
-			err = 0;
-		}
-		break;
-	}
-	if (n)
-		cs_free(ci, n);
-	return err;
 }

@@ -13,25 +13,7 @@
 #include <capstone/capstone.h>
 
 #include "elf_image.h"
-
-/* General-purpose register families (rax/eax/ax/al are one), pt_regs-independent. */
-enum gpr {
-	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
-	GPR_N, GPR_NONE = -1
-};
-#define GPR_BIT(r) (1U << (r))
-/* Clobbered by a call under the SysV x86-64 ABI. */
-#define GPR_CALLER_SAVED (GPR_BIT(GPR_RAX) | GPR_BIT(GPR_RCX) | GPR_BIT(GPR_RDX) | \
-	GPR_BIT(GPR_RSI) | GPR_BIT(GPR_RDI) | GPR_BIT(GPR_R8) | GPR_BIT(GPR_R9) | \
-	GPR_BIT(GPR_R10) | GPR_BIT(GPR_R11))
-
-/*
- * How the kernel runs a uprobe hit on an x86-64 instruction: a few are
- * emulated in place (jmp, jcc, call rel32, nop, push reg: about 1 us a
- * hit); every other one is single-stepped out of line (15-20 us a hit).
- */
-enum insn_class { INSN_EMULATED, INSN_SINGLE_STEPPED };
+#include "x86.h"
 
 enum insn_flow {
 	FLOW_NEXT,	/* falls through */
@@ -89,17 +71,7 @@ int disasm_text(const struct elf_image *img, uint64_t addr, char *buf, size_t le
 /* How a uprobe on these instruction bytes (one whole instruction) is run. */
 enum insn_class insn_classify(const uint8_t *bytes, size_t len);
 
-/* How a uprobe on the instruction at ADDR is run; -EILSEQ when it does not decode. */
-int disasm_class_at(const struct elf_image *img, uint64_t addr, enum insn_class *cls);
-const char *insn_class_name(enum insn_class cls);
-
 /* Register family of a capstone x86 register, or GPR_NONE. */
 enum gpr gpr_of(unsigned cs_reg);
-const char *gpr_name(enum gpr r);
-/* Parses "rbx", "r12" ...; GPR_NONE when unknown. */
-enum gpr gpr_parse(const char *name);
-
-/* For `mov $imm32, %eax` (after an optional endbr64) at ADDR: the immediate. */
-int disasm_mov_eax_imm(const struct elf_image *img, uint64_t addr, uint64_t *imm);
 
 #endif /* REDPROF_DISASM_H */
