@@ -302,6 +302,31 @@ static int exec_vector(struct emu *e, const struct insn *in)
 			xmm_set(e, xd, a[0] >> (8 * s->imm) | a[1] << (64 - 8 * s->imm), a[1] >> (8 * s->imm));
 		}
 		return 1;
+	case X86_INS_PSHUFD:
+		/* Dword I of the result is dword (IMM >> 2I) & 3 of the source (clang's reduction). */
+		if (xd < 0 || x->op_count != 3 || x->operands[2].type != X86_OP_IMM)
+			return 0;
+		if (!vec_value(e, in, s, a)) {
+			e->xmm_known &= (uint16_t)~(1U << xd);
+		} else {
+			uint32_t w[4] = { (uint32_t)a[0], (uint32_t)(a[0] >> 32), (uint32_t)a[1], (uint32_t)(a[1] >> 32) };
+			uint64_t imm = (uint64_t)x->operands[2].imm;
+			uint32_t o[4];
+
+			for (int i = 0; i < 4; i++)
+				o[i] = w[imm >> (2 * i) & 3];
+			xmm_set(e, xd, o[0] | (uint64_t)o[1] << 32, o[2] | (uint64_t)o[3] << 32);
+		}
+		return 1;
+	case X86_INS_PUNPCKHQDQ:
+		/* The high quadwords of both: a reduction's other idiom. */
+		if (xd < 0 || x->op_count != 2)
+			return 0;
+		if (vec_value(e, in, d, a) && vec_value(e, in, s, b))
+			xmm_set(e, xd, a[1], b[1]);
+		else
+			e->xmm_known &= (uint16_t)~(1U << xd);
+		return 1;
 	case X86_INS_MOVDQU:
 	case X86_INS_MOVDQA:
 	case X86_INS_MOVQ:
@@ -502,175 +527,221 @@ static int branch_next(struct emu *e, const struct insn *in, int taken, uint64_t
 	return 0;
 }
 
-/* Executes one instruction; returns false when the run must stop (e->stop set). */
-static bool exec(struct emu *e, const struct insn *in)
+/*
+ * The instruction groups below each return 1 when IN is theirs and ran, 0
+ * when it is not theirs, and -1 when it is theirs but cannot be run as
+ * modelled (the run stops).
+ */
+
+/* Moves, sign and zero extensions, lea, xchg. */
+static int exec_move(struct emu *e, const struct insn *in)
 {
 	const cs_x86 *x = &in->cs->detail->x86;
 	const cs_x86_op *d = &x->operands[0], *s = &x->operands[1];
-	uint64_t a = 0, b = 0, r, next = in->addr + in->size;
-	unsigned id = in->cs->id;
-	int size = d->size, taken, count;
+	uint64_t a, b;
 
-	switch (id) {
-	case X86_INS_NOP:
-	case X86_INS_ENDBR64:
-		break;
+	switch (in->cs->id) {
 	case X86_INS_MOV:
 	case X86_INS_MOVABS:
 		if (!op_value(e, in, s, &a) || !op_write(e, in, d, a))
-			goto unsupported;
-		if (d->type == X86_OP_REG && s->type == X86_OP_MEM && size == 8 && mem_addr(e, in, s, &b))
+			return -1;
+		if (d->type == X86_OP_REG && s->type == X86_OP_MEM && d->size == 8 && mem_addr(e, in, s, &b))
 			e->regs.load_from[gpr_of(d->reg)] = b;
-		break;
+		return 1;
 	case X86_INS_MOVZX:
-		if (!op_value(e, in, s, &a) || !op_write(e, in, d, a))
-			goto unsupported;
-		break;
+		return op_value(e, in, s, &a) && op_write(e, in, d, a) ? 1 : -1;
 	case X86_INS_MOVSX:
 	case X86_INS_MOVSXD:
-		if (!op_value(e, in, s, &a) || !op_write(e, in, d, sign_extend(a, s->size)))
-			goto unsupported;
-		break;
+		return op_value(e, in, s, &a) && op_write(e, in, d, sign_extend(a, s->size)) ? 1 : -1;
 	case X86_INS_LEA:
-		if (!mem_addr(e, in, s, &a) || !op_write(e, in, d, a))
-			goto unsupported;
-		break;
+		return mem_addr(e, in, s, &a) && op_write(e, in, d, a) ? 1 : -1;
 	case X86_INS_XCHG:
 		if (d->type != X86_OP_REG || s->type != X86_OP_REG)
-			goto unsupported;
-		a = get_reg(e, in, d->reg, size);
-		b = get_reg(e, in, s->reg, size);
-		set_reg(e, in, d->reg, size, b);
-		set_reg(e, in, s->reg, size, a);
-		break;
+			return -1;
+		a = get_reg(e, in, d->reg, d->size);
+		b = get_reg(e, in, s->reg, d->size);
+		set_reg(e, in, d->reg, d->size, b);
+		set_reg(e, in, s->reg, d->size, a);
+		return 1;
+	case X86_INS_CDQE:
+		emu_set(e, GPR_RAX, sign_extend(e->regs.r[GPR_RAX], 4), in->addr);
+		return 1;
+	case X86_INS_CDQ:
+		emu_set(e, GPR_RDX, (e->regs.r[GPR_RAX] >> 31 & 1) ? 0xffffffffULL : 0, in->addr);
+		return 1;
+	case X86_INS_CQO:
+		emu_set(e, GPR_RDX, (e->regs.r[GPR_RAX] >> 63) ? ~0ULL : 0, in->addr);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int exec_shift(struct emu *e, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+	const cs_x86_op *d = &x->operands[0], *s = &x->operands[1];
+	unsigned id = in->cs->id;
+	int size = d->size, count;
+	uint64_t a, b = 1, r;
+
+	if (!op_value(e, in, d, &a) || (x->op_count > 1 && !op_value(e, in, s, &b)))
+		return -1;
+	count = (int)(b & (size == 8 ? 63 : 31));
+	if (!count)
+		return 1;
+	a &= size_mask(size);
+	if (id == X86_INS_SHR) {
+		e->cf = a >> (count - 1) & 1;
+		r = a >> count;
+	} else if (id == X86_INS_SAR) {
+		e->cf = sign_extend(a, size) >> (count - 1) & 1;
+		r = (uint64_t)((int64_t)sign_extend(a, size) >> count);
+	} else {
+		e->cf = count <= 8 * size && (a >> (8 * size - count) & 1);
+		r = a << count;
+	}
+	r &= size_mask(size);
+	e->zf = r == 0;
+	e->sf = msb(r, size);
+	e->of = false;
+	e->flags_known = true;
+	return op_write(e, in, d, r) ? 1 : -1;
+}
+
+/* Integer arithmetic and logic, with the flags they set. */
+static int exec_arith(struct emu *e, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+	const cs_x86_op *d = &x->operands[0], *s = &x->operands[1];
+	unsigned id = in->cs->id;
+	int size = d->size;
+	uint64_t a, b, r;
+	bool cf;
+
+	switch (id) {
 	case X86_INS_ADD:
 	case X86_INS_ADC:
 	case X86_INS_SUB:
 	case X86_INS_SBB:
 	case X86_INS_CMP:
 		if (!op_value(e, in, d, &a) || !op_value(e, in, s, &b))
-			goto unsupported;
+			return -1;
 		if ((id == X86_INS_ADC || id == X86_INS_SBB) && !e->flags_known)
-			goto unsupported;
+			return -1;
 		if (id == X86_INS_ADD || id == X86_INS_ADC)
 			r = flags_add(e, a, b, id == X86_INS_ADC && e->cf, size);
 		else
 			r = flags_sub(e, a, b, id == X86_INS_SBB && e->cf, size);
-		if (id != X86_INS_CMP && !op_write(e, in, d, r))
-			goto unsupported;
-		break;
+		return id == X86_INS_CMP || op_write(e, in, d, r) ? 1 : -1;
 	case X86_INS_AND:
 	case X86_INS_OR:
 	case X86_INS_XOR:
 	case X86_INS_TEST:
 		if (!op_value(e, in, d, &a) || !op_value(e, in, s, &b))
-			goto unsupported;
+			return -1;
 		r = id == X86_INS_OR ? a | b : id == X86_INS_XOR ? a ^ b : a & b;
 		flags_logic(e, r, size);
-		if (id != X86_INS_TEST && !op_write(e, in, d, r))
-			goto unsupported;
-		break;
+		return id == X86_INS_TEST || op_write(e, in, d, r) ? 1 : -1;
 	case X86_INS_INC:
-	case X86_INS_DEC: {
-		bool cf = e->cf;
-
+	case X86_INS_DEC:
 		if (!op_value(e, in, d, &a))
-			goto unsupported;
+			return -1;
+		cf = e->cf;
 		r = id == X86_INS_INC ? flags_add(e, a, 1, 0, size) : flags_sub(e, a, 1, 0, size);
 		e->cf = cf;	/* inc/dec leave CF alone */
-		if (!op_write(e, in, d, r))
-			goto unsupported;
-		break;
-	}
+		return op_write(e, in, d, r) ? 1 : -1;
 	case X86_INS_NEG:
 		if (!op_value(e, in, d, &a))
-			goto unsupported;
-		r = flags_sub(e, 0, a, 0, size);
-		if (!op_write(e, in, d, r))
-			goto unsupported;
-		break;
+			return -1;
+		return op_write(e, in, d, flags_sub(e, 0, a, 0, size)) ? 1 : -1;
 	case X86_INS_NOT:
-		if (!op_value(e, in, d, &a) || !op_write(e, in, d, ~a))
-			goto unsupported;
-		break;
+		return op_value(e, in, d, &a) && op_write(e, in, d, ~a) ? 1 : -1;
 	case X86_INS_SHL:
 	case X86_INS_SAL:
 	case X86_INS_SHR:
 	case X86_INS_SAR:
-		if (!op_value(e, in, d, &a))
-			goto unsupported;
-		if (x->op_count == 1)
-			b = 1;
-		else if (!op_value(e, in, s, &b))
-			goto unsupported;
-		count = (int)(b & (size == 8 ? 63 : 31));
-		if (!count)
-			break;
-		a &= size_mask(size);
-		if (id == X86_INS_SHR) {
-			e->cf = a >> (count - 1) & 1;
-			r = a >> count;
-		} else if (id == X86_INS_SAR) {
-			e->cf = sign_extend(a, size) >> (count - 1) & 1;
-			r = (uint64_t)((int64_t)sign_extend(a, size) >> count);
-		} else {
-			e->cf = count <= 8 * size && (a >> (8 * size - count) & 1);
-			r = a << count;
-		}
-		r &= size_mask(size);
-		e->zf = r == 0;
-		e->sf = msb(r, size);
-		e->of = false;
-		e->flags_known = true;
-		if (!op_write(e, in, d, r))
-			goto unsupported;
-		break;
+		return exec_shift(e, in);
 	case X86_INS_IMUL:
 		if (x->op_count == 2) {
 			if (!op_value(e, in, d, &a) || !op_value(e, in, s, &b))
-				goto unsupported;
+				return -1;
 		} else if (x->op_count == 3) {
 			if (!op_value(e, in, s, &a) || !op_value(e, in, &x->operands[2], &b))
-				goto unsupported;
+				return -1;
 		} else {
-			goto unsupported;
+			return -1;
 		}
 		e->flags_known = false;
-		if (!op_write(e, in, d, a * b))
-			goto unsupported;
-		break;
-	case X86_INS_CDQE:
-		emu_set(e, GPR_RAX, sign_extend(e->regs.r[GPR_RAX], 4), in->addr);
-		break;
-	case X86_INS_CDQ:
-		emu_set(e, GPR_RDX, (e->regs.r[GPR_RAX] >> 31 & 1) ? 0xffffffffULL : 0, in->addr);
-		break;
-	case X86_INS_CQO:
-		emu_set(e, GPR_RDX, (e->regs.r[GPR_RAX] >> 63) ? ~0ULL : 0, in->addr);
-		break;
+		return op_write(e, in, d, a * b) ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
+/* push, pop, leave. */
+static int exec_stack(struct emu *e, const struct insn *in)
+{
+	const cs_x86_op *d = &in->cs->detail->x86.operands[0];
+	uint64_t a;
+
+	switch (in->cs->id) {
 	case X86_INS_PUSH:
 		if (!op_value(e, in, d, &a))
-			goto unsupported;
+			return -1;
 		push(e, a, in->addr);
-		break;
+		return 1;
 	case X86_INS_POP:
 		a = emu_read(e, e->regs.r[GPR_RSP], 8);
 		e->regs.r[GPR_RSP] += 8;
 		e->regs.writer[GPR_RSP] = in->addr;
-		if (!op_write(e, in, d, a))
-			goto unsupported;
-		break;
+		return op_write(e, in, d, a) ? 1 : -1;
 	case X86_INS_LEAVE:
 		emu_set(e, GPR_RSP, e->regs.r[GPR_RBP], in->addr);
 		emu_set(e, GPR_RBP, emu_read(e, e->regs.r[GPR_RSP], 8), in->addr);
 		e->regs.r[GPR_RSP] += 8;
-		break;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* cmovcc and setcc: a flag condition chooses the value. */
+static int exec_conditional(struct emu *e, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+	const cs_x86_op *d = &x->operands[0], *s = &x->operands[1];
+	unsigned id = in->cs->id;
+	uint64_t a, b;
+	int taken;
+
+	if (cond_of(id) == C_NONE || in->flow != FLOW_NEXT)
+		return 0;
+	taken = cond_holds(e, cond_of(id));
+	if (id >= X86_INS_CMOVA && id <= X86_INS_CMOVS) {
+		if (taken < 0 || !op_value(e, in, d, &a) || !op_value(e, in, s, &b))
+			return -1;
+		/* A 32-bit cmov zero-extends its destination whether or not it moves. */
+		return op_write(e, in, d, taken ? b : a) ? 1 : -1;
+	}
+	if (x->op_count == 1 && d->type != X86_OP_IMM)	/* setcc */
+		return taken >= 0 && op_write(e, in, d, (uint64_t)taken) ? 1 : -1;
+	return 0;
+}
+
+/* Jumps, calls, returns; *NEXT is where control goes. */
+static int exec_control(struct emu *e, const struct insn *in, uint64_t *next)
+{
+	const cs_x86_op *d = &in->cs->detail->x86.operands[0];
+	uint64_t a = 0;
+
+	switch (in->cs->id) {
 	case X86_INS_JMP:
 		if (in->flow == FLOW_JUMP)
-			next = in->target;
-		else if (!op_value(e, in, d, &next))
-			goto unsupported;
-		break;
+			*next = in->target;
+		else if (!op_value(e, in, d, next))
+			return -1;
+		return 1;
 	case X86_INS_CALL:
 		if (in->flow == FLOW_CALL)
 			a = in->target;
@@ -678,62 +749,67 @@ static bool exec(struct emu *e, const struct insn *in)
 			a = 0;
 		if (e->hooks.call(e->hooks.ctx, e, a, in->addr)) {
 			e->stop = EMU_HOOK;
-			return false;
+			return -1;
 		}
 		e->flags_known = false;
-		break;
+		return 1;
 	case X86_INS_RET:
 		e->stop = EMU_RETURNED;
-		return false;
+		return -1;
 	default:
-		if (id >= X86_INS_CMOVA && id <= X86_INS_CMOVS && cond_of(id) != C_NONE) {
-			taken = cond_holds(e, cond_of(id));
-			if (taken < 0 || !op_value(e, in, d, &a) || !op_value(e, in, s, &b))
-				goto unsupported;
-			/* A 32-bit cmov zero-extends its destination whether or not it moves. */
-			if (!op_write(e, in, d, taken ? b : a))
-				goto unsupported;
-			break;
-		}
-		if (cond_of(id) != C_NONE && in->cs->detail->x86.op_count == 1 && d->type != X86_OP_IMM) {
-			taken = cond_holds(e, cond_of(id));	/* setcc */
-			if (taken < 0 || !op_write(e, in, d, (uint64_t)taken))
-				goto unsupported;
-			break;
-		}
-		if (in->flow == FLOW_CJUMP) {
-			if (branch_next(e, in, cond_holds(e, cond_of(id)), &next))
-				goto unsupported;
-			break;
-		}
-		taken = exec_vector(e, in);
-		if (taken > 0)
-			break;
-		if (taken < 0)
-			goto unsupported;
-		/* Other vector-only instructions cannot change an integer value. */
-		if (!in->writes && in->flow == FLOW_NEXT) {
-			bool stores = false;
+		if (in->flow != FLOW_CJUMP)
+			return 0;
+		return branch_next(e, in, cond_holds(e, cond_of(in->cs->id)), next) ? -1 : 1;
+	}
+}
 
-			for (int i = 0; i < x->op_count; i++)
-				stores |= x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE);
-			if (!stores) {
-				forget_vectors(e, in);
-				if (x->eflags)
-					e->flags_known = false;
-				break;
-			}
-		}
-		goto unsupported;
+/* A vector-only instruction the interpreter does not model cannot change an integer value. */
+static bool skip_vector_only(struct emu *e, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+
+	if (in->writes || in->flow != FLOW_NEXT)
+		return false;
+	for (int i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE))
+			return false;
+	forget_vectors(e, in);
+	if (x->eflags)
+		e->flags_known = false;
+	return true;
+}
+
+/* Executes one instruction; returns false when the run must stop (e->stop set). */
+static bool exec(struct emu *e, const struct insn *in)
+{
+	uint64_t next = in->addr + in->size;
+	int r = 0;
+
+	if (in->cs->id != X86_INS_NOP && in->cs->id != X86_INS_ENDBR64) {
+		r = exec_move(e, in);
+		if (!r)
+			r = exec_arith(e, in);
+		if (!r)
+			r = exec_stack(e, in);
+		if (!r)
+			r = exec_conditional(e, in);
+		if (!r)
+			r = exec_control(e, in, &next);
+		if (!r)
+			r = exec_vector(e, in);
+		if (!r)
+			r = skip_vector_only(e, in) ? 1 : -1;
+	}
+	if (r < 0) {
+		if (e->stop == EMU_RUNNING)
+			e->stop = EMU_UNSUPPORTED;
+		return false;
 	}
 	/* Forced paths also steer unconditional control flow checks. */
 	if (e->forced && e->forced_pos + 1 < e->nforced && e->forced[e->forced_pos] == in->addr)
 		e->forced_pos++;
 	e->rip = next;
 	return true;
-unsupported:
-	e->stop = EMU_UNSUPPORTED;
-	return false;
 }
 
 void emu_init(struct emu *e, const struct code *code, const struct emu_hooks *hooks)

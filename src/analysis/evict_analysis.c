@@ -32,6 +32,9 @@
 #define RUN_STEPS 3000
 #define ORACLE_STEPS 20000
 #define DISCOVER_STEPS 4000
+#define NEST_DEPTH 3			/* calls run inside calls, at most */
+#define NEST_STEPS 5000			/* steps of one call run */
+#define NEST_CALLS 16			/* calls a run runs; later ones (the slow path's) are answered */
 
 /* --------------------------------------------------------------------
  * Scenario memory and calls
@@ -52,6 +55,19 @@ struct run_ctx {
 	const struct scenario *s;
 	bool oracle;		/* running a helper's own code */
 	bool stub_failed;
+	struct emu *parent;	/* a call being run: the caller's run, whose memory it reads */
+	int depth;		/* calls deep */
+	int ran;		/* calls this run has run */
+};
+
+/* Code of functions whose calls are run rather than answered, disassembled once. */
+struct callees {
+	struct callee {
+		uint64_t addr;
+		struct code code;
+		bool usable;
+	} fn[32];
+	size_t n;
 };
 
 static uint64_t run_load(void *ctx, uint64_t w)
@@ -68,6 +84,70 @@ static uint64_t run_load(void *ctx, uint64_t w)
 	if (c->a->maxmemory_known && w == c->a->maxmemory)
 		return c->s->mm;
 	return mix(c->s->seed, w) & 0xffffffffULL;
+}
+
+/* A run of a call reads what its caller's run sees. */
+static uint64_t nested_load(void *ctx, uint64_t w)
+{
+	const struct run_ctx *c = ctx;
+
+	return emu_read(c->parent, w, 8);
+}
+
+/* The code of the sized function starting at TARGET, NULL when there is none. */
+static const struct code *callee_code(const struct evict_analysis *a, uint64_t target)
+{
+	struct callees *cs = a->callees;
+	const struct elf_sym *fn = elf_image__func_at(a->img, target);
+	struct callee *c;
+
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->fn[i].addr == target)
+			return cs->fn[i].usable ? &cs->fn[i].code : NULL;
+	if (cs->n == ARRAY_SIZE(cs->fn))
+		return NULL;
+	c = &cs->fn[cs->n++];
+	c->addr = target;
+	c->usable = fn && fn->addr == target && fn->size && !disasm_linear(a->img, fn->addr, fn->size, &c->code);
+	return c->usable ? &c->code : NULL;
+}
+
+static int run_call(void *ctx, struct emu *e, uint64_t target, uint64_t at);
+
+/*
+ * Runs the call to TARGET on the caller's memory, discarding what it
+ * writes; its result in *RAX. False when it cannot be run to its return.
+ */
+static bool run_callee(struct run_ctx *c, struct emu *e, uint64_t target, uint64_t *rax)
+{
+	struct run_ctx sub = *c;
+	struct emu_hooks hooks = { nested_load, run_call, &sub };
+	const struct code *code;
+	struct emu n;
+	bool ok;
+
+	if (c->depth >= NEST_DEPTH || c->ran >= NEST_CALLS || !target || !(code = callee_code(c->a, target)))
+		return false;
+	c->ran++;
+	sub.parent = e;
+	sub.depth = c->depth + 1;
+	sub.ran = 0;
+	emu_init(&n, code, &hooks);
+	n.regs = e->regs;	/* its arguments, and a stack below the caller's */
+	memcpy(n.xmm, e->xmm, sizeof(n.xmm));
+	n.xmm_known = e->xmm_known;
+	n.regs.r[GPR_RSP] -= 8;
+	emu_write(&n, n.regs.r[GPR_RSP], RETURN_ADDR, 8, 0);
+	n.rip = target;
+	/* A jump out of the code to another function's start is a tail call: run that function. */
+	while (emu_run(&n, NEST_STEPS) == EMU_LEFT && n.stop_addr != RETURN_ADDR &&
+	       (code = callee_code(c->a, n.stop_addr)) && ++sub.depth <= NEST_DEPTH + 1)
+		n.code = code;
+	ok = n.stop == EMU_RETURNED && !sub.stub_failed;
+	if (ok)
+		*rax = n.regs.r[GPR_RAX];
+	emu_free(&n);
+	return ok;
 }
 
 static bool in_helper(const struct helper *h, uint64_t t)
@@ -118,8 +198,14 @@ static int run_call(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 			return -1;
 		}
 		rax = (uint64_t)(uint32_t)gms_stub(e, c->s, at);
-	} else {
-		/* Same callee, same first argument, same answer: an inlined copy agrees with the oracle. */
+	} else if (a->oh_chosen || !run_callee(c, e, target, &rax)) {
+		/*
+		 * Same callee, same first argument, same answer: an inlined copy
+		 * agrees with the oracle. When the overhead is computed by inlined
+		 * code, calls are run instead: that copy may call what the
+		 * helper's own code inlines (sdsAllocSize, in clang's LTO builds),
+		 * and only running it gives both the same value.
+		 */
 		rax = mix(c->s->seed, target * 31 + e->regs.r[GPR_RDI]) & 0xffffffffULL;
 	}
 	clobber(e, c->s->seed, target, at);
@@ -142,7 +228,7 @@ static void init_regs(struct emu *e, const struct scenario *s, uint64_t rsp)
 static enum emu_stop oracle(const struct evict_analysis *a, const struct scenario *s, const struct code *code,
 			     uint64_t entry, uint64_t *out)
 {
-	struct run_ctx ctx = { a, s, true, false };
+	struct run_ctx ctx = { .a = a, .s = s, .oracle = true };
 	struct emu_hooks hooks = { run_load, run_call, &ctx };
 	struct emu e;
 	enum emu_stop stop;
@@ -334,7 +420,7 @@ static int start_run(const struct evict_analysis *a, const struct scenario *s, s
 {
 	struct emu_hooks hooks = { run_load, run_call, ctx };
 
-	*ctx = (struct run_ctx){ a, s, false, false };
+	*ctx = (struct run_ctx){ .a = a, .s = s };
 	emu_init(e, &a->flow->code, &hooks);
 	init_regs(e, s, STACK_TOP);
 	e->rip = a->flow->fn.addr;
@@ -372,21 +458,16 @@ static bool compared_global(const struct evict_analysis *a, struct emu *e, const
 	return false;
 }
 
-static int discover_maxmemory(struct evict_analysis *a)
+/* One run of scenario S looking for the compare of mem_reported with a server field. */
+static int discover_in_run(struct evict_analysis *a, struct scenario *s)
 {
-	struct scenario s = { .seed = 0x5eed };
 	struct run_ctx ctx;
 	struct code gms_code = { 0 };
 	struct emu e;
 	int err = -ENOENT;
 
-	if (scenario_mem_reported(a, &s)) {
-		snprintf(a->why, sizeof(a->why), "cannot run zmalloc_used_memory to learn mem_reported");
-		return -ENOTSUP;
-	}
-	s.oh = s.mr / 8;
 	if (a->inlined) {
-		if (start_run(a, &s, &ctx, &e)) {
+		if (start_run(a, s, &ctx, &e)) {
 			emu_free(&e);
 			snprintf(a->why, sizeof(a->why), "cannot follow %s from its entry to 0x%llx",
 				 a->flow->fn.name, (unsigned long long)a->producer);
@@ -396,35 +477,58 @@ static int discover_maxmemory(struct evict_analysis *a)
 		/* Not inlined: maxmemory is whatever getMaxmemoryState compares mem_reported with. */
 		struct emu_hooks hooks = { run_load, run_call, &ctx };
 
-		ctx = (struct run_ctx){ a, &s, true, false };
+		ctx = (struct run_ctx){ .a = a, .s = s, .oracle = true };
 		if (disasm_linear(a->img, a->gms.sym.addr, a->gms.sym.size, &gms_code)) {
 			snprintf(a->why, sizeof(a->why), "getMaxmemoryState does not disassemble");
 			return -EILSEQ;
 		}
 		emu_init(&e, &gms_code, &hooks);
-		init_regs(&e, &s, STACK_TOP);
+		init_regs(&e, s, STACK_TOP);
 		emu_set(&e, GPR_RDI, STACK_TOP - 0x100, 0);
 		emu_set(&e, GPR_RSI, 0, 0);
 		emu_set(&e, GPR_RDX, STACK_TOP - 0x108, 0);
 		emu_set(&e, GPR_RCX, 0, 0);
 		e.rip = a->gms.sym.addr;
 	}
-	for (int step = 0; step < DISCOVER_STEPS; step++) {
+	for (int step = 0; step < DISCOVER_STEPS && err == -ENOENT; step++) {
 		const struct insn *in = code_at(e.code, e.rip);
 
 		if (!in)
 			break;
-		if (compared_global(a, &e, in, s.mr, &a->maxmemory)) {
+		if (compared_global(a, &e, in, s->mr, &a->maxmemory)) {
 			a->maxmemory_known = true;
 			err = 0;
+		} else if (emu_run(&e, 1) != EMU_LIMIT) {
 			break;
 		}
-		if (emu_run(&e, 1) != EMU_LIMIT)
-			break;
 	}
 	emu_free(&e);
 	code_free(&gms_code);
-	if (err)
+	return err;
+}
+
+/*
+ * server.maxmemory: the field of server the entry evaluation compares
+ * mem_reported with, in the first of a few scenarios whose memory makes
+ * the code compute a mem_reported worth comparing (a zero-thread sum, say,
+ * returns at once).
+ */
+static int discover_maxmemory(struct evict_analysis *a)
+{
+	int err = -ENOENT;
+
+	for (uint64_t k = 0; k < 16 && err == -ENOENT; k++) {
+		struct scenario s = { .seed = 0x5eed + k };
+
+		if (scenario_mem_reported(a, &s)) {
+			snprintf(a->why, sizeof(a->why), "cannot run zmalloc_used_memory to learn mem_reported");
+			return -ENOTSUP;
+		}
+		s.oh = s.mr / 8;
+		if (s.mr >= 16)
+			err = discover_in_run(a, &s);
+	}
+	if (err == -ENOENT)
 		snprintf(a->why, sizeof(a->why),
 			 "cannot find server.maxmemory: nothing in %s compares mem_reported with a field of server",
 			 a->inlined ? a->flow->fn.name : "getMaxmemoryState");
@@ -610,6 +714,7 @@ int evict_analyse(const struct flow *f, uint64_t maxmemory_hint, struct evict_an
 	memset(a, 0, sizeof(*a));
 	a->img = img;
 	a->flow = f;
+	a->callees = xcalloc(1, sizeof(*a->callees));
 	find_helper(img, "zmalloc_used_memory", &a->zmalloc);
 	find_helper(img, "freeMemoryGetNotCountedMemory", &a->notcounted);
 	find_helper(img, "getMaxmemoryState", &a->gms);
@@ -652,6 +757,9 @@ void evict_analysis_free(struct evict_analysis *a)
 		evict_state_free(&a->sc[k].run);
 	code_free(&a->zmalloc_code);
 	code_free(&a->notcounted_code);
+	for (size_t i = 0; a->callees && i < a->callees->n; i++)
+		code_free(&a->callees->fn[i].code);
+	free(a->callees);
 	free(a->path);
 	memset(a, 0, sizeof(*a));
 }

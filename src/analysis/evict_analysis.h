@@ -49,6 +49,8 @@ struct helper {
 	int naddrs;
 };
 
+struct callees;
+
 struct evict_analysis {
 	const struct elf_image *img;
 	const struct flow *flow;	/* the eviction function's (the context's) */
@@ -65,6 +67,7 @@ struct evict_analysis {
 	uint64_t counter_refs[8];	/* data zmalloc_used_memory reads: an inlined copy references them */
 	int ncounter_refs;
 	bool oh_chosen;			/* overhead comes from a call we answer, not inlined code */
+	struct callees *callees;	/* functions whose calls runs run (when !oh_chosen) */
 	struct scenario sc[ANALYSIS_MAX_SCENARIOS];
 	size_t nsc;
 	uint64_t deciding;		/* the branch that enters the slow path */
