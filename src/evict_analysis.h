@@ -47,6 +47,7 @@ struct helper {
 	struct elf_sym sym;
 	uint64_t addrs[ANALYSIS_MAX_CLONES];
 	int naddrs;
+	uint16_t clobbers;	/* caller-saved registers a call of sym may change */
 };
 
 struct evict_analysis {

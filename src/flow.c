@@ -462,6 +462,35 @@ bool flow_keeps_entry(const struct flow *f, uint64_t site, enum gpr r)
 	return kept;
 }
 
+bool flow_on_cycle(const struct flow *f, uint64_t addr)
+{
+	long s = code_index(&f->code, addr);
+	size_t n = f->code.n, top = 0;
+	uint32_t *stack;
+	bool *seen, cycle = false;
+
+	if (f->why_incomplete[0] || s < 0)
+		return true;
+	stack = xcalloc(n + f->succ_off[n] + 1, sizeof(*stack));
+	seen = xcalloc(n, sizeof(*seen));
+	for (uint32_t k = f->succ_off[s]; k < f->succ_off[s + 1]; k++)
+		stack[top++] = f->succ[k];
+	while (top && !cycle) {
+		uint32_t i = stack[--top];
+
+		if (seen[i])
+			continue;
+		seen[i] = true;
+		cycle = i == (uint32_t)s;
+		for (uint32_t k = f->succ_off[i]; k < f->succ_off[i + 1]; k++)
+			if (!seen[f->succ[k]])
+				stack[top++] = f->succ[k];
+	}
+	free(stack);
+	free(seen);
+	return cycle;
+}
+
 struct slot_arg {
 	enum gpr base;
 	int64_t disp;

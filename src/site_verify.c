@@ -214,11 +214,15 @@ static int check_slowpath(const struct offsets *o, const struct elf_image *img, 
 		goto out;
 	}
 	for (int i = 0; i < o->nsites && !err; i++) {
-		if (!o->site[i].slowpath || analysis_only_evicting(&a, o->site[i].addr))
+		if (!o->site[i].slowpath)
 			continue;
 		offsets_code_name(o, o->site[i].addr, name, sizeof(name));
-		err = refuse(why, len, "site %s is marked slowpath, but it does not run only when mem_used > "
-			     "maxmemory", name);
+		if (!analysis_only_evicting(&a, o->site[i].addr))
+			err = refuse(why, len, "site %s is marked slowpath, but it does not run only when mem_used > "
+				     "maxmemory", name);
+		else if (flow_on_cycle(&a.flow, o->site[i].addr))
+			err = refuse(why, len, "site %s is marked slowpath, but it is in a loop: it can run more than "
+				     "once per call", name);
 	}
 out:
 	evict_analysis_free(&a);
