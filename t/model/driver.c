@@ -108,6 +108,7 @@ static int run(const struct scenario *sc)
 	printf("call %lu: mem_reported %lu overhead %lu maxmemory %lu: %s, %ld keys evicted, %s\n", truth_call,
 	       sc->used, sc->overhead, sc->maxmemory, truth_evicts ? "evicts" : "does not evict",
 	       (long)server.stat_evictedkeys - (long)before, c.rejected ? "rejected (OOM)" : "run");
+	fflush(stdout);	/* whoever feeds stdin waits for this line */
 	return (unsigned long)server.stat_evictedkeys - before != evicted || c.rejected != rejected ||
 	       (unsigned long)server.stat_numcommands != truth_stat_numcommands ||
 	       zmalloc_used_memory() != truth_used_memory;
