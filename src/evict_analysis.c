@@ -649,6 +649,11 @@ static int find_slow_path(struct evict_analysis *a)
 			break;
 		a->cand[a->ncand++] = addr;
 	}
+	if (!a->ncand && a->flow.why_incomplete[0]) {
+		snprintf(a->why, sizeof(a->why), "no slow-path instruction can be proven to run once per evicting "
+			 "call: %s", a->flow.why_incomplete);
+		return -ENOENT;
+	}
 	if (!a->ncand) {
 		snprintf(a->why, sizeof(a->why), "the slow path starts in a loop at 0x%llx: no instruction runs "
 			 "once per evicting call", (unsigned long long)e0->run.trace[first].addr);
