@@ -66,6 +66,7 @@ struct evict_analysis {
 	uint64_t counter_refs[8];	/* data zmalloc_used_memory reads: an inlined copy references them */
 	int ncounter_refs;
 	bool oh_chosen;			/* overhead comes from a call we answer, not inlined code */
+	bool narrow;			/* 4-byte fields in a word's high half are 0 in every run */
 	struct scenario sc[ANALYSIS_MAX_SCENARIOS];
 	size_t nsc;
 	uint64_t deciding;		/* the branch that enters the slow path */

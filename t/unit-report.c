@@ -54,12 +54,7 @@ static void one_second(struct sample *smp, uint64_t hits_at_values_site)
 	static struct ev_extrema mm;
 
 	memset(&cur, 0, sizeof(cur));
-	memset(&mm, 0, sizeof(mm));
-	for (int i = 0; i < EV_NPHASES; i++)
-		mm.lat[i].min = ~0ULL;
-	for (int i = 0; i < EV_NVARS; i++)
-		mm.var[i].min = ~0ULL;
-	mm.keys_per_evict.min = ~0ULL;
+	sample_extrema_init(&mm);
 	cur.calls = 800;
 	cur.returns[EV_RET_0] = 790;
 	cur.returns[EV_RET_2] = 10;
