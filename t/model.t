@@ -183,19 +183,33 @@ check_file() {
 		--argjson evicting "$EVICTING" "$1")
 }
 
-for bin in $(awk '$4 != "stripped" { print $1 }' "$MODELS/builds"); do
+# under_gdb BINARY: runs it under gdb with its files; gdb's log in BINARY.gdb, its exit status in BINARY.rc.
+under_gdb() {
+	local bin=$1 dwarf=0
+	[[ "$bin" == *-g ]] && dwarf=1
+	env PYTHONPATH="$top_srcdir/t" HITS="$TMPDIR_T/$bin.hits" OFFSET_FILES="${FILES[$bin]# }" DWARF=$dwarf \
+		timeout 120 gdb -q -batch -nx -x "$top_srcdir/t/model_oracle.py" --args "$MODELS/$bin" "${SCENARIOS[@]}" \
+		</dev/null >"$TMPDIR_T/$bin.gdb" 2>&1
+	echo $? >"$TMPDIR_T/$bin.rc"
+}
+
+# The runs, as many at once as there are processors, then their checks in order.
+RUNS=$(awk '$4 != "stripped" { print $1 }' "$MODELS/builds")
+for bin in $RUNS; do
+	[ -n "${FILES[$bin]:-}" ] || continue
+	while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n; done
+	under_gdb "$bin" &
+done
+wait
+for bin in $RUNS; do
 	[ -n "${FILES[$bin]:-}" ] || continue
 	H="$TMPDIR_T/$bin.hits"
-	dwarf=0
-	[[ "$bin" == *-g ]] && dwarf=1
-	# shellcheck disable=SC2086
-	env PYTHONPATH="$top_srcdir/t" HITS="$H" OFFSET_FILES="${FILES[$bin]# }" DWARF=$dwarf \
-		timeout 120 gdb -q -batch -nx -x "$top_srcdir/t/model_oracle.py" --args "$MODELS/$bin" "${SCENARIOS[@]}" \
-		</dev/null >"$TMPDIR_T/gdb.log" 2>&1
-	rc=$?
-	grep -q 'exited normally' "$TMPDIR_T/gdb.log" && [ "$(grep -c '"kind": "after"' "$H")" = "${#SCENARIOS[@]}" ]
-	ok $? "$bin: runs its ${#SCENARIOS[@]} commands under gdb to a normal exit" ||
-		{ diag "  gdb exit $rc"; tail -5 "$TMPDIR_T/gdb.log" | while read -r l; do diag "  $l"; done; continue; }
+	grep -q 'exited normally' "$TMPDIR_T/$bin.gdb" && [ "$(grep -c '"kind": "after"' "$H")" = "${#SCENARIOS[@]}" ]
+	ok $? "$bin: runs its ${#SCENARIOS[@]} commands under gdb to a normal exit" || {
+		diag "  gdb exit $(cat "$TMPDIR_T/$bin.rc")"
+		tail -5 "$TMPDIR_T/$bin.gdb" | while read -r l; do diag "  $l"; done
+		continue
+	}
 	[ "$(jq -s '[.[] | select(.kind == "after" and .truth.evicts == 1)] | length' "$H")" = "$EVICTING" ]
 	ok $? "$bin: $EVICTING of the commands evict"
 	for f in ${FILES[$bin]}; do
