@@ -54,6 +54,7 @@ expected_globals() {
 }
 
 # The commands the model runs, USED,OVERHEAD,MAXMEMORY[,KEYS[,LAZY]] (keys of 4096 bytes).
+# shellcheck disable=SC2054 # the commas are the driver's
 SCENARIOS=(
 	5000000,100000,0		# no maxmemory: performEvictions is not called
 	5000000,100000,6000000		# under the limit as reported

@@ -150,7 +150,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	ERR=$(cat "$TMPDIR_T/err")
 	says 4 "reading the target's executable: permission denied" "redprof -p on another user's model"
 else
-	for i in 1 2; do TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP another user's model needs root to start it"; done
+	for _ in 1 2; do TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP another user's model needs root to start it"; done
 fi
 
 echo "1..$TAP_N"
