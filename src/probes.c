@@ -19,6 +19,7 @@
 #include "evict.h"
 #include "evict.skel.h"
 #include "probes.h"
+#include "sample.h"
 #include "util.h"
 
 int probes_check_kernel(void)
@@ -60,16 +61,6 @@ static int check_boundary(const struct target *t, const struct plan_site *s)
 	return err == -ERANGE ? -EFAULT : err;
 }
 
-static void init_extrema(struct ev_extrema *e)
-{
-	memset(e, 0, sizeof(*e));
-	for (int i = 0; i < EV_NPHASES; i++)
-		e->lat[i].min = ~0ULL;
-	for (int i = 0; i < EV_NVARS; i++)
-		e->var[i].min = ~0ULL;
-	e->keys_per_evict.min = ~0ULL;
-}
-
 static struct bpf_program *program_for(struct evict_bpf *skel, const struct plan_site *s)
 {
 	switch (s->spec.kind) {
@@ -98,7 +89,7 @@ int probes__open(const struct target *t, const struct probe_plan *plan, struct p
 	for (size_t i = 0; i < plan->n; i++)
 		p->skel->rodata->sites[i] = plan->site[i].spec;
 	for (int i = 0; i < EV_EPOCHS; i++)
-		init_extrema(&p->skel->bss->extrema[i]);
+		sample_extrema_init(&p->skel->bss->extrema[i]);
 
 	*stage = PROBES_LOAD;
 	err = evict_bpf__load(p->skel);
@@ -160,5 +151,5 @@ unsigned probes__flip_epoch(struct probes *p)
 
 void probes__reset_extrema(struct probes *p, unsigned slot)
 {
-	init_extrema(&p->skel->bss->extrema[slot]);
+	sample_extrema_init(&p->skel->bss->extrema[slot]);
 }

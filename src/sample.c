@@ -51,3 +51,13 @@ double sample_evict_share(const struct sample *s)
 	/* A call that began in the previous interval is counted whole in this one. */
 	return share > 1 ? 1 : share;
 }
+
+void sample_extrema_init(struct ev_extrema *e)
+{
+	memset(e, 0, sizeof(*e));
+	for (int i = 0; i < EV_NPHASES; i++)
+		e->lat[i].min = ~0ULL;
+	for (int i = 0; i < EV_NVARS; i++)
+		e->var[i].min = ~0ULL;
+	e->keys_per_evict.min = ~0ULL;
+}

@@ -38,6 +38,9 @@ struct sample {
 void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev_totals *prev,
 		  const struct ev_extrema *mm);
 
+/* Extremes of a period in which nothing was recorded yet: min ~0, max 0, as the kernel side starts. */
+void sample_extrema_init(struct ev_extrema *e);
+
 /* Fraction of the sample's wall time spent inside the eviction function. */
 double sample_evict_share(const struct sample *s);
 

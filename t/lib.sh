@@ -82,6 +82,15 @@ require_cmd() {
 	done
 }
 
+# require_gdb_python: a gdb with Python, which the gdb oracle scripts need.
+require_gdb_python() {
+	require_cmd gdb
+	if ! gdb -batch -nx -ex 'python print(1)' >/dev/null 2>&1; then
+		[ "${CI:-}" = true ] && bail "this gdb has no Python, which the oracle scripts need"
+		skip_all "this gdb has no Python, which the oracle scripts need"
+	fi
+}
+
 # require_fixtures NAME...: the Redis builds NAME of t/fixtures.list
 # (cached outside the repository, built when missing); sets BIN[NAME] to
 # each one's server binary and says in a diagnostic when a fixture is not

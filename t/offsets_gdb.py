@@ -5,21 +5,29 @@ import re
 
 import gdb
 
+BIAS = 0  # runtime address - link-time address, once start() has run
+
 TERM = r"([+-]?)(\[[a-z0-9]+[+-]0x[0-9a-f]+\]|\[[A-Za-z_]\w*\+[0-9]+\]|\[0x[0-9a-f]+\]|[a-z0-9]+)"
+
+
+def address(t, bias):
+    """The address a memory term ([rsp+0x20], [server+3600], [0x25c798])
+    reads, as a gdb expression; an absolute [0x...] takes the load BIAS."""
+    m = re.fullmatch(r"\[([a-z0-9]+)([+-])0x([0-9a-f]+)\]", t)
+    if m:
+        return "($%s %s 0x%s)" % m.groups()
+    if t.startswith("[0x"):
+        return "(%s + %d)" % (t[1:-1], bias)
+    obj, off = t[1:-1].split("+")
+    return "((char *)&%s + %s)" % (obj, off)
 
 
 def term(t, bias):
     """One term of an offset-file expression as a gdb expression over
-    registers and memory; an absolute [0x...] takes the load BIAS."""
+    registers and memory."""
     if not t.startswith("["):
         return "$" + t
-    m = re.fullmatch(r"\[([a-z0-9]+)([+-])0x([0-9a-f]+)\]", t)
-    if m:
-        return "*(unsigned long *)($%s %s 0x%s)" % m.groups()
-    if t.startswith("[0x"):
-        return "*(unsigned long *)(%s + %d)" % (t[1:-1], bias)
-    obj, off = t[1:-1].split("+")
-    return "*(unsigned long *)((char *)&%s + %s)" % (obj, off)
+    return "*(unsigned long *)" + address(t, bias)
 
 
 def translate(e, bias):
@@ -48,10 +56,32 @@ def load(paths, bias):
     return sites, globals_
 
 
+def global_addresses(paths, bias):
+    """The files' globals as addresses, {file: {name: gdb expression}}."""
+    out = {}
+    for path in paths:
+        name = os.path.basename(path).removesuffix(".offsets")
+        for line in open(path):
+            w = line.split()
+            if w and w[0] == "global":
+                out.setdefault(name, {})[w[1]] = address("[%s]" % w[2], bias)
+    return out
+
+
+def breakpoint_at(loc, bias):
+    """A file's code location as a gdb breakpoint location: NAME+N (a name
+    with dots, as performEvictions.cold, quoted) or, in an unnamed part,
+    a link-time 0x address moved by the load BIAS."""
+    if loc.startswith("0x"):
+        return "*%d" % (int(loc, 16) + bias)
+    name, _, off = loc.partition("+")
+    return "*'%s'+%s" % (name, off or "0")
+
+
 def start(paths):
     """Runs the program to main, where PIE addresses are final, and loads the
-    files there: the load bias is the first file's function address against
-    gdb's address of that function."""
+    files there: the load bias (BIAS) is the first file's function address
+    against gdb's address of that function."""
     gdb.execute("set pagination off")
     gdb.execute("set confirm off")
     gdb.execute("handle SIGPIPE nostop noprint pass")
@@ -59,5 +89,6 @@ def start(paths):
     gdb.execute("run")
     gdb.execute("delete")
     func = next(line.split() for line in open(paths[0]) if line.startswith("function "))
-    bias = int(gdb.parse_and_eval("(unsigned long)&" + func[1])) - int(func[2], 16)
-    return load(paths, bias)
+    global BIAS
+    BIAS = int(gdb.parse_and_eval("(unsigned long)&" + func[1])) - int(func[2], 16)
+    return load(paths, BIAS)

@@ -41,12 +41,7 @@ static void test_delta(void)
 	struct ev_extrema mm;
 	struct sample s;
 
-	memset(&mm, 0, sizeof(mm));
-	for (int i = 0; i < EV_NPHASES; i++)
-		mm.lat[i].min = ~0ULL;
-	for (int i = 0; i < EV_NVARS; i++)
-		mm.var[i].min = ~0ULL;
-	mm.keys_per_evict.min = ~0ULL;
+	sample_extrema_init(&mm);
 
 	prev.calls = 100;
 	prev.lat[EV_NOOP].slots[EV_NSEC][11] = 90;

@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "offsets.h"
 #include "tap.h"
@@ -104,9 +106,156 @@ static void round_trip(void)
 	free(out);
 }
 
+/* A named part, an absolute global term, a leading minus and a negative slot: read, written, read back. */
+static void forms(void)
+{
+	static const char text[] =
+		"redprof-offsets 1\n"
+		"build-id a50d6825e71f1473372299161f75fe50e80452de\n"
+		"server valkey -\n"
+		"function performEvictions 0x11da20 2146\n"
+		"inlined no\n"
+		"part performEvictions.cold 0x60b66 64\n"
+		"site slowpath performEvictions.cold+5 0x60b6b single-stepped dwarf \"jmp 0x11dcdb\" slowpath\n"
+		"value mem_reported slowpath [0x25c798] from - dwarf\n"
+		"value mem_tofree slowpath -rbx+r12 from performEvictions+203,performEvictions+190 dwarf\n"
+		"value overhead slowpath [rbp-0x38] from performEvictions+177 dwarf\n";
+	struct offsets a, b;
+	char err[512] = "", name[128], *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!ok(!offsets_parse_string("forms", text, &a, err, sizeof(err)), "the other forms parse (%s)", err))
+		return;
+	is_u64(a.site[0].addr, 0x60b66 + 5, "a site in a named part resolves against the part");
+	ok(a.site[0].cls == INSN_SINGLE_STEPPED && a.site[0].strategy == STRATEGY_DWARF, "single-stepped, dwarf");
+	ok(!strcmp(a.flavor, "valkey") && !a.version[0] && !a.inlined, "valkey, version unknown, not inlined");
+	ok(a.value[VAR_MEM_REPORTED].e.t[0].kind == TERM_GLOBAL && a.value[VAR_MEM_REPORTED].e.t[0].off == 0x25c798 &&
+	   !a.value[VAR_MEM_REPORTED].e.t[0].sym[0], "an absolute global term");
+	ok(a.value[VAR_MEM_TOFREE].e.t[0].sign < 0 && a.value[VAR_MEM_TOFREE].e.t[1].sign > 0, "a leading minus");
+	is_u64(a.value[VAR_OVERHEAD].e.t[0].off, (uint64_t)-0x38, "a negative displacement");
+	offsets_code_name(&a, 0x60b66 + 5, name, sizeof(name));
+	is_str(name, "performEvictions.cold+5", "a code name in a named part");
+	offsets_code_name(&a, 0x11da20, name, sizeof(name));
+	is_str(name, "performEvictions", "the function's first byte has no +0");
+	offsets_code_name(&a, 0x1000, name, sizeof(name));
+	is_str(name, "0x1000", "an address in no known part");
+	f = open_memstream(&out, &len);
+	offsets_write(&a, f);
+	fclose(f);
+	ok(!offsets_parse_string("written", out, &b, err, sizeof(err)) && b.site[0].addr == a.site[0].addr &&
+	   b.value[VAR_MEM_REPORTED].e.t[0].off == 0x25c798 && b.value[VAR_OVERHEAD].e.t[0].off == -0x38 &&
+	   b.value[VAR_MEM_TOFREE].e.t[0].sign < 0 && !b.value[VAR_MEM_USED].present,
+	   "written and read back the same (%s)", err);
+	ok(strstr(out, "server valkey -\n") && strstr(out, "# No emulated instruction holds these values") &&
+	   strstr(out, "# mem_used: not found in this build") && strstr(out, "[0x25c798]") &&
+	   strstr(out, "[rbp-0x38]"), "the writer's spelling: version -, a single-stepped site's comment, "
+	   "absent values, [0xADDRESS], negative slots");
+	free(out);
+}
+
+static void files(void)
+{
+	char path[] = "/tmp/unit-offsets.XXXXXX", err[512] = "";
+	struct offsets o;
+	int fd = mkstemp(path);
+
+	ok(offsets_parse("/nonexistent/x.offsets", &o, err, sizeof(err)) == -ENOENT &&
+	   !strcmp(err, "/nonexistent/x.offsets: No such file or directory"), "a missing file: -ENOENT, named");
+	ok(fd >= 0 && write(fd, "redprof-offsets 1\n\0\n", 20) == 20, "a file with a NUL byte");
+	ok(offsets_parse(path, &o, err, sizeof(err)) == -EINVAL && strstr(err, ": not a text file"),
+	   "is not a text file (%s)", err);
+	close(fd);
+	unlink(path);
+}
+
+/* N extra records LINE (with %d for a counter) appended to GOOD. */
+static void too_many(const char *line, int n, const char *want, const char *what)
+{
+	char *extra = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&extra, &len);
+
+	for (int i = 0; i < n; i++) {
+		fprintf(f, line, i, i);
+		fputc('\n', f);
+	}
+	fclose(f);
+	extra[len - 1] = '\0';
+	appended(extra, want, what);
+	free(extra);
+}
+
+static void more_refusals(void)
+{
+	refused(8, "site slowpath performEvictions+222 0x11dafe emulated disasm \"je 0x11e111\" slowpath a b c d e",
+		"f.offsets:8: too many fields", "a line of more than 12 fields");
+	refused(8, "site slowpath performEvictions+222 0x11dafe emulated disasm \"je 0x11e111\"x slowpath",
+		"f.offsets:8: text after a quoted field", "text glued to a quoted field");
+	refused(8, "site slowpath +222 0x11dafe emulated disasm \"je 0x11e111\" slowpath",
+		"f.offsets:8: malformed location '+222'", "a location without a name");
+	refused(8, "site slowpath 0x11dafg 0x11dafe emulated disasm \"je 0x11e111\" slowpath",
+		"f.offsets:8: malformed address '0x11dafg'", "a malformed absolute location");
+	refused(8, "site slowpath performEvictions+222 0x11dafe emulated disasm", "f.offsets:8: site wants:",
+		"a site without its instruction");
+	refused(8, "site 1st performEvictions+222 0x11dafe emulated disasm \"je 0x11e111\" slowpath",
+		"f.offsets:8: malformed site name '1st'", "a site name that is not a word");
+	too_many("site s%d performEvictions+222 0x11dafe emulated disasm \"je 0x11e111\"", 4,
+		 "f.offsets:19: more than 4 sites", "a fifth site");
+	refused(10, "value overhead slowpath [rsp+0x20]x from performEvictions+177 disasm",
+		"f.offsets:10: malformed memory term '[rsp+0x20]x'", "a memory term with text after it");
+	refused(10, "value overhead slowpath [foo] from - disasm", "f.offsets:10: malformed memory term '[foo]': give",
+		"a memory term of no known form");
+	refused(10, "value overhead slowpath ]rax from performEvictions+177 disasm",
+		"f.offsets:10: malformed expression ']rax': unbalanced brackets", "a closing bracket first");
+	refused(10, "value overhead slowpath rax++rbx from a,b disasm", "f.offsets:10: malformed expression 'rax++rbx'",
+		"an empty term");
+	refused(10, "value overhead slowpath rax performEvictions+177 disasm", "f.offsets:10: value wants:",
+		"a value without 'from'");
+	refused(10, "value overhead slowpath rax from performEvictions+177,performEvictions+1 disasm",
+		"f.offsets:10: more producers than terms in overhead", "a producer too many");
+	refused(10, "value overhead slowpath rax from - disasm",
+		"f.offsets:10: term 1 of overhead is not a global but has no producer", "a register without producer");
+	refused(10, "value overhead slowpath rax from performEvictions+1x7 disasm",
+		"f.offsets:10: malformed offset in 'performEvictions+1x7'", "a malformed producer");
+	refused(10, "value overhead slowpath rax from otherFunction+177 disasm",
+		"f.offsets:10: 'otherFunction' is neither the function nor one of its parts", "a producer elsewhere");
+	refused(13, "delete performEvictions+753 0x11dd11 emulated disasm", "f.offsets:13: delete wants:",
+		"a delete site without its instruction");
+	refused(13, "delete performEvictions+753 0x11dd11 fast disasm \"callq 0x94bd0\"",
+		"f.offsets:13: unknown instruction class 'fast'", "a delete site of an unknown class");
+	appended("delete performEvictions+754 0x11dd11 emulated disasm \"callq 0x94bd0\"",
+		 "f.offsets:16: duplicate delete site 'performEvictions+754'", "a second delete site at one offset");
+	too_many("delete performEvictions+%d 0x%x emulated disasm \"callq 0x94bd0\"", 8,
+		 "f.offsets:23: more than 8 delete sites", "a ninth delete site");
+	refused(14, "global maxmemory server+3600", "f.offsets:14: global wants:", "a global without strategy");
+	refused(15, "global used_memory 0x25c79g disasm", "f.offsets:15: malformed address '0x25c79g'",
+		"a malformed global address");
+	appended("redprof-offsets 1", "f.offsets:16: duplicate redprof-offsets line", "a second format line");
+	refused(2, "redprof-offsets one", "f.offsets:2: malformed format version 'one'", "a format that is no number");
+	appended("server redis 7.0.15", "f.offsets:16: duplicate server line", "a second server line");
+	refused(4, "server memcached 1.6", "f.offsets:4: server wants: redis|valkey VERSION|-", "another server");
+	appended("function performEvictions 0x11da20 2146", "f.offsets:16: duplicate function line",
+		 "a second function line");
+	refused(5, "function performEvictions 0x11da20", "f.offsets:5: function wants:", "a function without size");
+	refused(5, "function evictNow 0x11da20 2146", "f.offsets:5: unknown eviction function 'evictNow'",
+		"an eviction function redprof does not know");
+	refused(6, "inlined maybe", "f.offsets:6: inlined wants: yes or no", "inlined neither yes nor no");
+	refused(7, "part - 0x60b66", "f.offsets:7: part wants:", "a part without size");
+	refused(7, "part - 60b66 0", "f.offsets:7: malformed address '60b66'", "a part address without 0x");
+	appended("part - 0x60b66 0", "f.offsets:16: duplicate part at 0x60b66", "a second part at one address");
+	too_many("part p%d 0x7%04x 4", 8, "f.offsets:23: more than 8 parts", "a ninth part");
+	refused(4, "", "f.offsets: missing server line", "a file without server line");
+	refused(5, "", "f.offsets: missing function line", "a file without function line");
+	refused(6, "", "f.offsets: missing inlined line", "a file without inlined line");
+}
+
 int main(void)
 {
 	round_trip();
+	forms();
+	files();
+	more_refusals();
 	refused(2, "redprof-offsets 2", "f.offsets:2: format 2 is not supported", "an unknown format version");
 	refused(2, "", "f.offsets:2: not a redprof offset file", "a file without the format line");
 	refused(0, "", "f.offsets: empty file", "an empty file");

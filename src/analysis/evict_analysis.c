@@ -49,6 +49,20 @@ static uint64_t mix(uint64_t seed, uint64_t x)
 	return z ^ (z >> 31);
 }
 
+/*
+ * The word at W in scenario SEED: a random low half (sizes, counts,
+ * pointers), and a high half of 0 or 1, so that a 4-byte field there (a
+ * flag such as aof_enabled) takes both values across scenarios, where a
+ * constant 0 would hide a branch from every run, while 8-byte values stay
+ * below 2^33 and their sums cannot wrap.
+ */
+static uint64_t scenario_word(uint64_t seed, uint64_t w, bool narrow)
+{
+	uint64_t h = mix(seed, w);
+
+	return (h & 0xffffffffULL) | (narrow ? 0 : (h >> 63) << 32);
+}
+
 /* What a run needs to answer loads and calls; one per scenario run. */
 struct run_ctx {
 	const struct evict_analysis *a;
@@ -83,7 +97,7 @@ static uint64_t run_load(void *ctx, uint64_t w)
 	}
 	if (c->a->maxmemory_known && w == c->a->maxmemory)
 		return c->s->mm;
-	return mix(c->s->seed, w) & 0xffffffffULL;
+	return scenario_word(c->s->seed, w, c->a->narrow);
 }
 
 /* A run of a call reads what its caller's run sees. */
@@ -158,12 +172,19 @@ static bool in_helper(const struct helper *h, uint64_t t)
 	return false;
 }
 
-static void clobber(struct emu *e, uint64_t seed, uint64_t target, uint64_t at)
+/* What a call to TARGET leaves in the caller-saved registers it may change: junk. */
+static void clobber(struct emu *e, const struct evict_analysis *a, uint64_t seed, uint64_t target, uint64_t at)
 {
 	static const enum gpr regs[] = { GPR_RCX, GPR_RDX, GPR_RSI, GPR_RDI, GPR_R8, GPR_R9, GPR_R10, GPR_R11 };
+	uint16_t may = GPR_CALLER_SAVED;
 
+	if (a->zmalloc.present && target == a->zmalloc.sym.addr)
+		may = a->zmalloc.clobbers;
+	else if (a->notcounted.present && target == a->notcounted.sym.addr)
+		may = a->notcounted.clobbers;
 	for (size_t i = 0; i < ARRAY_SIZE(regs); i++)
-		emu_set(e, regs[i], mix(seed, target + 0x100 + i), at);
+		if (may & GPR_BIT(regs[i]))
+			emu_set(e, regs[i], mix(seed, target + 0x100 + i), at);
 }
 
 /* getMaxmemoryState(total, logical, tofree, level) as src/evict.c defines it. */
@@ -189,7 +210,8 @@ static int run_call(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 
 	if (in_helper(&a->zmalloc, target)) {
 		rax = c->s->mr;
-	} else if (in_helper(&a->notcounted, target) && (a->oh_chosen || c->oracle)) {
+	} else if (in_helper(&a->notcounted, target)) {
+		/* Chosen, or what its code gives on this memory, as an inlined copy computes it. */
 		rax = c->s->oh;
 	} else if (in_helper(&a->gms, target) && !c->oracle) {
 		/* A clone may have dropped arguments: its registers mean something else. */
@@ -208,7 +230,7 @@ static int run_call(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 		 */
 		rax = mix(c->s->seed, target * 31 + e->regs.r[GPR_RDI]) & 0xffffffffULL;
 	}
-	clobber(e, c->s->seed, target, at);
+	clobber(e, a, c->s->seed, target, at);
 	emu_set(e, GPR_RAX, rax, at);
 	return 0;
 }
@@ -280,6 +302,27 @@ static void find_helper(const struct elf_image *img, const char *name, struct he
 		    (!h->naddrs || h->addrs[h->naddrs - 1] != s->addr))
 			h->addrs[h->naddrs++] = s->addr;
 	}
+}
+
+/*
+ * The caller-saved registers CODE (a helper's body, SYM) writes. gcc's
+ * -fipa-ra lets a caller in the same unit keep values in the others across
+ * the call, so a run must not invent changes there. A call or a jump out
+ * of the body may change any of them.
+ */
+static uint16_t clobbered_by(const struct code *code, const struct elf_sym *sym)
+{
+	uint16_t w = 0;
+
+	for (size_t i = 0; i < code->n; i++) {
+		const struct insn *in = &code->insns[i];
+
+		w |= in->writes;
+		if (in->flow == FLOW_IJUMP || (in->flow == FLOW_JUMP &&
+		    (in->target < sym->addr || in->target >= sym->addr + sym->size)))
+			w |= GPR_CALLER_SAVED;
+	}
+	return w & GPR_CALLER_SAVED;
 }
 
 /* The data address a rip-relative operand of IN names (load, store or lea), or 0. */
@@ -517,7 +560,7 @@ static int discover_maxmemory(struct evict_analysis *a)
 {
 	int err = -ENOENT;
 
-	for (uint64_t k = 0; k < 16 && err == -ENOENT; k++) {
+	for (uint64_t k = 0; k < 64 && err == -ENOENT; k++) {
 		struct scenario s = { .seed = 0x5eed + k };
 
 		if (scenario_mem_reported(a, &s)) {
@@ -688,7 +731,11 @@ static int find_slow_path(struct evict_analysis *a)
 	for (size_t k = 0; k < a->nsc; k++)
 		if (a->sc[k].evicts)
 			visits(&a->sc[k], e0->run.trace[first].addr, &a->sc[k].slow_step);
-	/* Candidates: the stretch every evicting run walks in step from the slow path's start. */
+	/*
+	 * Candidates: the stretch every evicting run walks in step from the
+	 * slow path's start, up to the eviction loop: an instruction in a loop
+	 * runs once per key, with the values of that iteration.
+	 */
 	for (size_t m = 0; m < ANALYSIS_MAX_CANDIDATES && first + m < e0->run.ntrace; m++) {
 		uint64_t addr = e0->run.trace[first + m].addr;
 		bool same = true;
@@ -699,16 +746,30 @@ static int find_slow_path(struct evict_analysis *a)
 			if (s->evicts)
 				same = s->slow_step + m < s->run.ntrace && s->run.trace[s->slow_step + m].addr == addr;
 		}
-		if (!same || !only_evicting(a, addr))
+		if (!same || !only_evicting(a, addr) || flow_on_cycle(a->flow, addr))
 			break;
 		a->cand[a->ncand++] = addr;
+	}
+	if (!a->ncand && a->flow->why_incomplete[0]) {
+		snprintf(a->why, sizeof(a->why), "no slow-path instruction can be proven to run once per evicting "
+			 "call: %s", a->flow->why_incomplete);
+		return -ENOENT;
+	}
+	if (!a->ncand) {
+		snprintf(a->why, sizeof(a->why), "the slow path starts in a loop at 0x%llx: no instruction runs "
+			 "once per evicting call", (unsigned long long)e0->run.trace[first].addr);
+		return -ENOENT;
 	}
 	return 0;
 }
 
+static void free_scenarios(struct evict_analysis *a);
+static int run_scenarios(struct evict_analysis *a);
+
 int evict_analyse(const struct flow *f, uint64_t maxmemory_hint, struct evict_analysis *a)
 {
 	const struct elf_image *img = f->img;
+	bool chosen;
 	int err;
 
 	memset(a, 0, sizeof(*a));
@@ -728,6 +789,8 @@ int evict_analyse(const struct flow *f, uint64_t maxmemory_hint, struct evict_an
 		snprintf(a->why, sizeof(a->why), "zmalloc_used_memory or freeMemoryGetNotCountedMemory does not disassemble");
 		return -EILSEQ;
 	}
+	a->zmalloc.clobbers = clobbered_by(&a->zmalloc_code, &a->zmalloc.sym);
+	a->notcounted.clobbers = clobbered_by(&a->notcounted_code, &a->notcounted.sym);
 	find_used_memory(a);
 	err = find_producer(a);
 	if (err)
@@ -745,16 +808,60 @@ int evict_analyse(const struct flow *f, uint64_t maxmemory_hint, struct evict_an
 		if (err)
 			return err;
 	}
-	err = make_scenarios(a);
+	chosen = a->oh_chosen;
+	err = run_scenarios(a);
+	/*
+	 * Both values of a flag in a word's high half can lead the runs where
+	 * a helper, inlined here and called there, computes otherwise (clang
+	 * calls sdsAllocSize from performEvictions' copy of the overhead and
+	 * inlines it into freeMemoryGetNotCountedMemory): then such fields are
+	 * 0 in every run, one configuration, and a->narrow says so.
+	 */
+	if (err) {
+		free_scenarios(a);
+		a->narrow = true;
+		a->oh_chosen = chosen;
+		a->why[0] = '\0';
+		err = run_scenarios(a);
+	}
+	return err;
+}
+
+/* Scenarios and their slow path, with chosen overheads, else with those the helper's code computes. */
+static int run_scenarios(struct evict_analysis *a)
+{
+	int err = make_scenarios(a);
+
 	if (!err)
 		err = find_slow_path(a);
+	/*
+	 * The call may be a decoy's (the lazy-free check) while the entry
+	 * evaluation has the helper inlined: then chosen overheads are not
+	 * what the code computes, and runs that evict by them take no common
+	 * path. The overhead is then the helper's code's on each scenario.
+	 */
+	if (err && a->inlined && a->oh_chosen) {
+		free_scenarios(a);
+		a->oh_chosen = false;
+		a->why[0] = '\0';
+		err = make_scenarios(a);
+		if (!err)
+			err = find_slow_path(a);
+	}
 	return err;
+}
+
+static void free_scenarios(struct evict_analysis *a)
+{
+	for (size_t k = 0; k < a->nsc; k++)
+		evict_state_free(&a->sc[k].run);
+	a->nsc = 0;
+	a->ncand = 0;
 }
 
 void evict_analysis_free(struct evict_analysis *a)
 {
-	for (size_t k = 0; k < a->nsc; k++)
-		evict_state_free(&a->sc[k].run);
+	free_scenarios(a);
 	code_free(&a->zmalloc_code);
 	code_free(&a->notcounted_code);
 	for (size_t i = 0; a->callees && i < a->callees->n; i++)

@@ -47,6 +47,7 @@ struct helper {
 	struct elf_sym sym;
 	uint64_t addrs[ANALYSIS_MAX_CLONES];
 	int naddrs;
+	uint16_t clobbers;	/* caller-saved registers a call of sym may change */
 };
 
 struct callees;
@@ -68,6 +69,7 @@ struct evict_analysis {
 	int ncounter_refs;
 	bool oh_chosen;			/* overhead comes from a call we answer, not inlined code */
 	struct callees *callees;	/* functions whose calls runs run (when !oh_chosen) */
+	bool narrow;			/* 4-byte fields in a word's high half are 0 in every run */
 	struct scenario sc[ANALYSIS_MAX_SCENARIOS];
 	size_t nsc;
 	uint64_t deciding;		/* the branch that enters the slow path */

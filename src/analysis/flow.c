@@ -433,33 +433,64 @@ int flow_dominates(const struct flow *f, uint64_t def, uint64_t site)
 	return walk_back(f, site, stop_at_addr, &def, &found);
 }
 
-bool flow_keeps_entry(const struct flow *f, uint64_t site, enum gpr r)
+/*
+ * Whether a depth-first walk from instruction S along successors (or,
+ * BACKWARD, predecessors), S itself counted only when reached again,
+ * meets an instruction MEETS accepts.
+ */
+static bool walk_meets(const struct flow *f, uint32_t s, bool backward,
+		       bool (*meets)(const struct flow *f, uint32_t i, const void *arg), const void *arg)
 {
-	long s = code_index(&f->code, site);
+	const uint32_t *off = backward ? f->pred_off : f->succ_off, *next = backward ? f->pred : f->succ;
 	size_t n = f->code.n, top = 0;
-	uint32_t *stack;
-	bool *seen, kept = true;
+	uint32_t *stack = xcalloc(n + off[n] + 1, sizeof(*stack));
+	bool *seen = xcalloc(n, sizeof(*seen)), met = false;
 
-	if (f->why_incomplete[0] || s < 0)
-		return false;
-	stack = xcalloc(n + f->pred_off[n] + 1, sizeof(*stack));
-	seen = xcalloc(n, sizeof(*seen));
-	for (uint32_t k = f->pred_off[s]; k < f->pred_off[s + 1]; k++)
-		stack[top++] = f->pred[k];
-	while (top && kept) {
+	for (uint32_t k = off[s]; k < off[s + 1]; k++)
+		stack[top++] = next[k];
+	while (top && !met) {
 		uint32_t i = stack[--top];
 
 		if (seen[i])
 			continue;
 		seen[i] = true;
-		kept = !(f->code.insns[i].writes & GPR_BIT(r));
-		for (uint32_t k = f->pred_off[i]; k < f->pred_off[i + 1]; k++)
-			if (!seen[f->pred[k]])
-				stack[top++] = f->pred[k];
+		met = meets(f, i, arg);
+		for (uint32_t k = off[i]; k < off[i + 1]; k++)
+			if (!seen[next[k]])
+				stack[top++] = next[k];
 	}
 	free(stack);
 	free(seen);
-	return kept;
+	return met;
+}
+
+static bool writes_reg(const struct flow *f, uint32_t i, const void *reg)
+{
+	return f->code.insns[i].writes & GPR_BIT(*(const enum gpr *)reg);
+}
+
+static bool is_insn(const struct flow *f, uint32_t i, const void *s)
+{
+	return i == *(const uint32_t *)s;
+}
+
+bool flow_keeps_entry(const struct flow *f, uint64_t site, enum gpr r)
+{
+	long s = code_index(&f->code, site);
+
+	if (f->why_incomplete[0] || s < 0)
+		return false;
+	return !walk_meets(f, (uint32_t)s, true, writes_reg, &r);
+}
+
+bool flow_on_cycle(const struct flow *f, uint64_t addr)
+{
+	long s = code_index(&f->code, addr);
+	uint32_t i = (uint32_t)s;
+
+	if (f->why_incomplete[0] || s < 0)
+		return true;
+	return walk_meets(f, i, false, is_insn, &i);
 }
 
 struct slot_arg {

@@ -68,6 +68,12 @@ int flow_dominates(const struct flow *f, uint64_t def, uint64_t site);
 bool flow_keeps_entry(const struct flow *f, uint64_t site, enum gpr r);
 
 /*
+ * Whether the instruction at ADDR can run again before the function
+ * returns (it lies on a cycle: a loop); true when the graph is incomplete.
+ */
+bool flow_on_cycle(const struct flow *f, uint64_t addr);
+
+/*
  * Whether memory at BASE+DISP (8 bytes) still holds what DEF left there
  * at SITE: no path from DEF to SITE stores to it, changes BASE, or calls
  * a function (which could write through an escaped pointer), and every

@@ -362,6 +362,9 @@ int analysis__generate(struct analysis *an, const char *flavor, const char *vers
 		return err;
 	}
 	locate = !err;
+	if (!err && a->narrow)
+		note(r, "the slow path holds for runs with every 4-byte field in the high half of a word at 0: "
+			"with other values the code and its helpers' own code disagree");
 	if (err) {
 		note(r, "no value sites: %s", a->why);
 	} else if (d && dwarf_prepare(d, a, why, sizeof(why))) {

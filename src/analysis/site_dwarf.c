@@ -381,22 +381,19 @@ static void find_instances(Dwarf_Die *die, Dwarf_Die *out, int max, int *n)
 
 int dwarf_prepare(struct dwarf_ctx *d, const struct evict_analysis *a, char *why, size_t len)
 {
-	Dwarf_Die cu, *scopes = NULL, inst[16];
-	int n, ninst = 0, entry = -1;
+	Dwarf_Die cu, inst[16];
+	int ninst = 0, entry = -1;
 
 	if (!cu_at(d, a->flow->fn.addr, &cu)) {
 		snprintf(why, len, "DWARF has no compile unit covering %s", a->flow->fn.name);
 		return -ENOENT;
 	}
-	n = dwarf_getscopes(&cu, a->flow->fn.addr, &scopes);
-	for (int i = 0; i < n; i++)
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
-			d->fn = scopes[i];
-			entry = 0;
-			break;
-		}
-	free(scopes);
-	if (entry < 0) {
+	/*
+	 * By name in the unit holding the code: where clang starts the inlined
+	 * body at the function's first byte, dwarf_getscopes() there gives the
+	 * inlined function's abstract scopes, not the function.
+	 */
+	if (!cu_child(d, a->flow->fn.addr, DW_TAG_subprogram, a->flow->fn.name, &d->fn)) {
 		snprintf(why, len, "DWARF has no subprogram for %s", a->flow->fn.name);
 		return -ENOENT;
 	}

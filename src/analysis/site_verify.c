@@ -209,11 +209,15 @@ static int check_slowpath(struct analysis *an, const struct offsets *o, char *wh
 	if (context_runs(an, o->global[G_MAXMEMORY].present ? o->global[G_MAXMEMORY].addr : 0, &a))
 		return refuse(why, len, "cannot confirm the slow-path sites: %s", a->why);
 	for (int i = 0; i < o->nsites; i++) {
-		if (!o->site[i].slowpath || evict_only_evicting(a, o->site[i].addr))
+		if (!o->site[i].slowpath)
 			continue;
 		offsets_code_name(o, o->site[i].addr, name, sizeof(name));
-		return refuse(why, len, "site %s is marked slowpath, but it does not run only when mem_used > "
-			      "maxmemory", name);
+		if (!evict_only_evicting(a, o->site[i].addr))
+			return refuse(why, len, "site %s is marked slowpath, but it does not run only when mem_used > "
+				      "maxmemory", name);
+		if (flow_on_cycle(a->flow, o->site[i].addr))
+			return refuse(why, len, "site %s is marked slowpath, but it is in a loop: it can run more than "
+				      "once per call", name);
 	}
 	return 0;
 }
