@@ -2,7 +2,8 @@
 /*
  * main.c: redprof's entry point: `redprof -p PID` profiles a Redis
  * server, in the live view on a terminal and as text or JSON lines
- * otherwise; `redprof offsets ...` manages per-build offset files.
+ * otherwise; `redprof offsets ...` manages per-build offset files;
+ * `redprof report ...` makes an incident report from a capture.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "exporter.h"
 #include "offsets_cmd.h"
 #include "profile.h"
+#include "report_cmd.h"
 #include "session.h"
 #include "tui.h"
 
@@ -65,6 +67,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "offsets"))
 		rc = offsets_main(argc - 1, argv + 1);
+	else if (argc > 1 && !strcmp(argv[1], "report"))
+		rc = report_main(argc - 1, argv + 1);
 	else
 		rc = profile_main(argc, argv);
 	disasm_fini();
