@@ -90,6 +90,24 @@ static const char *hist_unit(enum measure m)
 	return strcmp(measure_label(m, EV_NSEC), "bytes") ? "" : "bytes";
 }
 
+/*
+ * The buckets a histogram always has, whatever it holds, so that each le
+ * series exists from the first scrape and rate() over any window adds up:
+ * latency from 255 ns (a uprobe-timed call never takes less) to 68.7 s,
+ * bytes from 1 B to 4 TiB, keys from 1 to 2 million. Values above the top
+ * bucket are counted in +Inf only.
+ */
+static void hist_buckets(enum measure m, unsigned *lo, unsigned *hi)
+{
+	if (measure_is_latency(m)) {
+		*lo = 7;
+		*hi = 35;
+	} else {
+		*lo = 0;
+		*hi = m == M_KEYS_PER_EVICT ? 20 : 41;
+	}
+}
+
 static void hist_family(enum measure m, char *buf, size_t len)
 {
 	const char *unit = hist_unit(m);
@@ -109,7 +127,7 @@ static void hist_meta(FILE *f, const struct session *s, enum measure m)
 static void hist_points(FILE *f, const struct session *s, enum measure m, const struct sample *cum, bool stamped)
 {
 	bool seconds = measure_is_latency(m);
-	uint64_t below = 0;
+	uint64_t below = 0, count = 0;
 	unsigned lo, hi;
 	char name[96], num[40];
 	struct hist h;
@@ -119,20 +137,22 @@ static void hist_points(FILE *f, const struct session *s, enum measure m, const 
 	/* Latency always in ns buckets, the finest the kernel keeps, whatever --units says. */
 	measure_hist(cum, m, EV_NSEC, &h);
 	hist_family(m, name, sizeof(name));
-	if (hist_range(&h, &lo, &hi)) {
-		/* Every bucket from the first, so the set stays the same as the counts grow. */
-		for (unsigned i = 0; i <= hi; i++) {
-			below += h.slots[i];
-			om_le(i, seconds, num, sizeof(num));
-			fprintf(f, "%s_bucket", name);
-			labels_open(f, s);
-			fprintf(f, ",le=\"%s\"} %" PRIu64, num, below);
-			stamp(f, cum, stamped);
-		}
+	hist_buckets(m, &lo, &hi);
+	for (unsigned i = 0; i < EV_SLOTS; i++)
+		count += h.slots[i];
+	for (unsigned i = 0; i <= hi; i++) {
+		below += h.slots[i];
+		if (i < lo)
+			continue;
+		om_le(i, seconds, num, sizeof(num));
+		fprintf(f, "%s_bucket", name);
+		labels_open(f, s);
+		fprintf(f, ",le=\"%s\"} %" PRIu64, num, below);
+		stamp(f, cum, stamped);
 	}
 	fprintf(f, "%s_bucket", name);
 	labels_open(f, s);
-	fprintf(f, ",le=\"+Inf\"} %" PRIu64, below);
+	fprintf(f, ",le=\"+Inf\"} %" PRIu64, count);
 	stamp(f, cum, stamped);
 	format_decimal(h.sum, seconds ? 1000000000ULL : 1, num, sizeof(num));
 	fprintf(f, "%s_sum", name);
@@ -141,7 +161,7 @@ static void hist_points(FILE *f, const struct session *s, enum measure m, const 
 	stamp(f, cum, stamped);
 	fprintf(f, "%s_count", name);
 	labels_open(f, s);
-	fprintf(f, "} %" PRIu64, below);
+	fprintf(f, "} %" PRIu64, count);
 	stamp(f, cum, stamped);
 }
 
