@@ -741,21 +741,46 @@ static size_t timeline_lines(const struct side *sd, enum timeline tl, struct lin
 	}
 }
 
-static double timeline_max(const struct report *r, enum timeline tl)
+static int cmp_double(const void *a, const void *b)
 {
-	double top = 0;
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The top of timeline TL's axis, the same for both sides: the peak, unless a
+ * few points dwarf the rest (the peak is over three times the 95th
+ * percentile): then the scale fits the rest, points above it are drawn at
+ * its top edge, and *CLIPPED says the peak (NAN otherwise).
+ */
+static double timeline_max(const struct report *r, enum timeline tl, double *clipped)
+{
+	size_t n = 0, cap = 0;
+	double *v = NULL, top;
 
 	for (size_t i = 0; i < r->nsides; i++) {
 		struct line l[2];
-		size_t n = timeline_lines(&r->side[i], tl, l);
+		size_t nl = timeline_lines(&r->side[i], tl, l);
 
-		for (size_t k = 0; k < n; k++) {
-			double p = peak(l[k].y, r->side[i].n);
-
-			if (!isnan(p) && p > top)
-				top = p;
+		for (size_t k = 0; k < nl; k++) {
+			for (size_t j = 0; j < r->side[i].n; j++) {
+				if (isnan(l[k].y[j]))
+					continue;
+				if (n == cap)
+					v = xreallocarray(v, cap = 2 * cap + 64, sizeof(*v));
+				v[n++] = l[k].y[j];
+			}
 		}
 	}
+	qsort(v, n, sizeof(*v), cmp_double);
+	top = n ? v[n - 1] : 0;
+	*clipped = NAN;
+	if (n >= 20 && v[(n - 1) * 95 / 100] > 0 && top > 3 * v[(n - 1) * 95 / 100]) {
+		*clipped = top;
+		top = 1.25 * v[(n - 1) * 95 / 100];
+	}
+	free(v);
 	if (tl == TL_SHARE)
 		return top > 0.5 ? 1 : nice_ceiling(top, VK_RATE);
 	return nice_ceiling(top, timelines[tl].kind);
@@ -777,7 +802,8 @@ static const char *timeline_why(const struct side *sd, enum timeline tl)
 
 static void timeline_figure(struct report *r, enum timeline tl)
 {
-	double ymax = timeline_max(r, tl);
+	double clipped, ymax = timeline_max(r, tl, &clipped);
+	char peak_words[48];
 
 	fprintf(r->f, "<figure class=\"timeline\" data-series=\"%s\">\n<figcaption><h3>%s</h3></figcaption>\n",
 		timelines[tl].id, timelines[tl].title);
@@ -803,16 +829,26 @@ static void timeline_figure(struct report *r, enum timeline tl)
 	}
 	if (r->nsides > 1)
 		fputs("</div>\n", r->f);
+	/* Under the chart, so that charts side by side stay level. */
+	if (!isnan(clipped)) {
+		format_value(clipped, timelines[tl].kind, peak_words, sizeof(peak_words));
+		fprintf(r->f, "<p class=\"sub n\">A few points reach %s, above this scale: they are drawn at its top.</p>\n",
+			peak_words);
+	}
 	fputs("</figure>\n", r->f);
 }
 
 static void timeline_section(struct report *r)
 {
 	fputs("<section id=\"timelines\">\n<h2>Over the capture</h2>\n", r->f);
-	for (size_t i = 0; i < r->nsides; i++)
-		if (r->side[i].group > 1)
-			fprintf(r->f, "<p class=\"sub\">%s%seach point sums %zu intervals.</p>\n",
-				r->side[i].name ? r->side[i].name : "", r->side[i].name ? ": " : "", r->side[i].group);
+	for (size_t i = 0; i < r->nsides; i++) {
+		const struct side *sd = &r->side[i];
+
+		if (sd->group > 1)
+			fprintf(r->f, "<p class=\"sub\">%s%sEach point is %zu intervals together, about %.3g s, so that "
+				"%zu intervals fit.</p>\n", sd->name ? sd->name : "", sd->name ? ": " : "", sd->group,
+				sd->n ? sd->tmax / (double)sd->n : 0, sd->s->npoints);
+	}
 	fprintf(r->f, "<div class=\"%s\">\n", r->nsides > 1 ? "stack" : "grid2");
 	for (int tl = 0; tl < TL_N; tl++)
 		timeline_figure(r, (enum timeline)tl);
@@ -1010,7 +1046,7 @@ static void sheet(struct report *r)
 		y += SHEET_TITLE + HIST_H + 24;
 	col = 0;
 	for (int tl = 0; tl < TL_N; tl++) {
-		double ymax = timeline_max(r, (enum timeline)tl);
+		double clipped, ymax = timeline_max(r, (enum timeline)tl, &clipped);
 
 		for (size_t k = 0; k < r->nsides; k++) {
 			const struct side *sd = &r->side[k];

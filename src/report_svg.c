@@ -142,7 +142,7 @@ void xml_text(FILE *f, const char *s)
 double nice_ceiling(double v, enum value_kind kind)
 {
 	double base = kind == VK_BYTES ? 1024 : 10, p = 1;
-	static const double steps[] = { 1, 2, 5, 10 };
+	static const double steps[] = { 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 };
 
 	if (!(v > 0))
 		return 1;
