@@ -600,7 +600,7 @@ static void pct_cell(struct report *r, const struct side *sd, enum measure m, in
 
 	format_value(v, kind_of(m), w, sizeof(w));
 	/* data-value in the file's unit, as its buckets, min and max are. */
-	snprintf(num, sizeof(num), "%.6g", v / (double)sd->s->hist[m].h.scale);
+	snprintf(num, sizeof(num), "%.10g", v / (double)sd->s->hist[m].h.scale);
 	fprintf(r->f, "<td data-q=\"%s\"%s%s%s data-value=\"%s\">%s</td>", pct_names[q], sd->name ? " data-side=\"" : "",
 		sd->name ? sd->name : "", sd->name ? "\"" : "", isnan(v) ? "" : num, w);
 }

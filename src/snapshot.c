@@ -50,13 +50,22 @@ static void copy_str(json_t *o, const char *key, char *dst, size_t len)
 		snprintf(dst, len, "%s", v);
 }
 
+/* A number as a count; the saturated top bucket's 2^64 - 1 stays that. */
+static uint64_t as_u64(double d)
+{
+	if (!(d > 0))
+		return 0;
+	return d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)llround(d);
+}
+
+/* Numbers are read as doubles (see snapshot__read): exact for counts below 2^53. */
 static uint64_t get_u64(json_t *o, const char *key, bool *present)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (present)
-		*present = json_is_integer(v);
-	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+		*present = json_is_number(v);
+	return as_u64(json_number_value(v));
 }
 
 /* "2026-11-23T10:00:01.250Z" as seconds since the epoch; NAN when malformed. */
@@ -87,9 +96,7 @@ static uint64_t unit_scale_of(const char *unit)
 /* A number of the histogram's unit in base units (exact decimals of us and ms). */
 static uint64_t base_units(json_t *v, uint64_t scale)
 {
-	double d = json_number_value(v);
-
-	return d <= 0 ? 0 : (uint64_t)llround(d * (double)scale);
+	return as_u64(json_number_value(v) * (double)scale);
 }
 
 static int read_hist(struct reader *r, json_t *o, const char *name, struct snap_hist *out)
@@ -323,7 +330,8 @@ static int read_values(struct reader *r, const char *buf, size_t len)
 			off++;
 		if (off == len)
 			break;
-		o = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK, &je);
+		/* As doubles: jansson's integers are signed, and a saturated bucket bound is 2^64 - 1. */
+		o = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL, &je);
 		if (!o)
 			return fail(r, "%d:%d: %s", line_at(buf, off) + je.line, je.column, je.text);
 		off += (size_t)je.position;
