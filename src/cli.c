@@ -4,6 +4,7 @@
  * -errno and a stage; every sentence naming a problem and its fix is here.
  */
 #include <argp.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -355,6 +356,23 @@ int cli_exporter_error(const struct exporter_error *e)
 		return EXIT_RUNTIME;
 	}
 	return EXIT_RUNTIME;
+}
+
+void cli_listen_note(const char *listen)
+{
+	struct sockaddr_storage ss;
+	char host[INET6_ADDRSTRLEN] = "?";
+	socklen_t len;
+	bool v6;
+
+	if (!listen || http_parse_addr(listen, &ss, &len))
+		return;
+	v6 = ss.ss_family == AF_INET6;
+	inet_ntop(ss.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+				   : (void *)&((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+	say("serving /metrics at http://%s%s%s:%d/metrics%s", v6 ? "[" : "", host, v6 ? "]" : "",
+	    ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port),
+	    http_addr_is_loopback(&ss) ? "" : ", which other hosts can reach: firewall the port if that is not meant");
 }
 
 void cli_spool_lost(int err)

@@ -55,6 +55,8 @@ struct sample;
 
 /* Prints why an export file or --listen cannot be used or was not written; returns the exit code. */
 int cli_exporter_error(const struct exporter_error *e);
+/* Says on stderr where /metrics is served, and whether other hosts can reach it. */
+void cli_listen_note(const char *listen);
 /* Says on stderr that the export spool lost an interval (ERR), once. */
 void cli_spool_lost(int err);
 /*

@@ -36,6 +36,7 @@ static int profile_main(int argc, char **argv)
 	/* Export paths and --listen are checked before any probe is attached. */
 	if (exporter__open(&env, tui, &x, &xe))
 		return cli_exporter_error(&xe);
+	cli_listen_note(env.listen);
 	so.pid = env.pid;
 	so.offsets_file = env.offsets_file;
 	so.offsets_dir = env.offsets_dir;

@@ -44,6 +44,13 @@ refused 1 "cannot export to $D/none/x.csv: its directory does not exist" \
 refused 1 "cannot export to $D: it is a directory" "an export that is a directory" -p 1 --export "$D" --format json
 refused 1 "cannot export to /dev/null: it exists and is not a regular file" "an export to a device" \
 	-p 1 --export /dev/null --format csv
+port=$(free_port) || bail "no free port"
+run -p 1 --listen "$port"
+grep -q "serving /metrics at http://127.0.0.1:$port/metrics$" <<<"$ERR"
+ok $? "--listen PORT serves on loopback and says where" || diag "$ERR"
+run -p 1 --listen "0.0.0.0:$port"
+grep -q "serving /metrics at http://0.0.0.0:$port/metrics, which other hosts can reach" <<<"$ERR"
+ok $? "--listen 0.0.0.0:PORT warns that other hosts can reach it" || diag "$ERR"
 ls -A "$D" | grep -q redprof-spool
 ok $((!$?)) "a refused start leaves no spool behind"
 
