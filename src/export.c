@@ -174,11 +174,13 @@ static void csv_hists(FILE *f, const struct session *s, const struct sample *smp
 
 static void csv_sample(struct writer *wr, const struct sample *smp, const char *type)
 {
-	char prefix[96], ts[40], len[32];
+	char prefix[96], ts[40];
 
 	format_iso8601(smp->end_real_ns, ts, sizeof(ts));
-	format_decimal(smp->ns / 1000000ULL, 1000, len, sizeof(len));
-	snprintf(prefix, sizeof(prefix), "%s,%s,%s", type, ts, len);
+	/* interval_s in JSON's own spelling of it. */
+	jw_reset(&wr->w);
+	jw_double(&wr->w, (double)smp->ns / 1e9, 3);
+	snprintf(prefix, sizeof(prefix), "%s,%s,%s", type, ts, wr->w.buf);
 	csv_series(wr->f, wr->s, smp, prefix);
 	csv_hists(wr->f, wr->s, smp, prefix, wr->unit);
 }
