@@ -124,7 +124,10 @@ def cmd_csv(csv_path, snap_path):
                 want[key + ("min", name, "", "")] = h["min"]
                 want[key + ("max", name, "", "")] = h["max"]
     got = {(r["type"], r["ts"], r["record"], r["name"], r["lo"], r["hi"]): r["value"] for r in rows}
-    diffs = ["missing %s" % (k,) for k in want if k not in got]
+    lengths = {(obj["type"], obj["ts"]): obj["interval_s"] for obj in samples(snap)}
+    diffs = ["%s %s: interval_s %s, JSON %s" % (r["type"], r["ts"], r["interval_s"], lengths.get((r["type"], r["ts"])))
+             for r in rows if not same(r["interval_s"], lengths.get((r["type"], r["ts"]), -1))][:5]
+    diffs += ["missing %s" % (k,) for k in want if k not in got]
     diffs += ["extra %s" % (k,) for k in got if k not in want]
     diffs += ["%s: csv %s, json %s" % (k, got[k], want[k]) for k in want if k in got and not same(got[k], want[k])]
     say(diffs, "%d CSV rows against %d values of the JSON's %d samples" % (len(rows), len(want), len(samples(snap))),
