@@ -4,6 +4,7 @@
  * -errno and a stage; every sentence naming a problem and its fix is here.
  */
 #include <argp.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +14,11 @@
 
 #include "cli.h"
 #include "config.h"
+#include "export.h"
+#include "exporter.h"
 #include "hist.h"
+#include "http.h"
+#include "report.h"
 #include "util.h"
 
 const char *argp_program_version = PACKAGE_NAME " " PACKAGE_VERSION;
@@ -25,6 +30,8 @@ static const char doc[] =
 "uprobes at per-build instruction offsets.\n"
 "\n"
 "USAGE: redprof -p PID [-i SECS] [-d SECS] [-u|-m] [--text|--json]\n"
+"               [--export FILE [--format json|csv|openmetrics]] [--listen [ADDR:]PORT]\n"
+"       redprof report SNAPSHOT.json [SNAPSHOT2.json] [-o FILE.html|FILE.svg]\n"
 "       redprof offsets generate (BINARY | -p PID) [-o FILE] [--strategy dwarf|disasm]\n"
 "       redprof offsets show (FILE | -p PID)\n"
 "\v"
@@ -32,6 +39,9 @@ static const char doc[] =
 "    redprof -p 1234                # live view (text when not a terminal)\n"
 "    redprof -p 1234 -u -i 5        # microsecond buckets, 5 s intervals\n"
 "    redprof -p 1234 --json -d 60   # JSON Lines for a minute\n"
+"    redprof -p 1234 --export incident.json   # the whole capture, when redprof ends\n"
+"    redprof -p 1234 --text --listen 9187     # /metrics for Prometheus on 127.0.0.1:9187\n"
+"    redprof report incident.json -o incident.html\n"
 "    redprof offsets generate -p 1234 -o build.offsets\n"
 "\n"
 "Exit status: 0 done (also when the target exits), 1 run-time failure,\n"
@@ -43,6 +53,9 @@ enum {
 	OPT_JSON,
 	OPT_OFFSETS,
 	OPT_OFFSETS_DIR,
+	OPT_EXPORT,
+	OPT_FORMAT,
+	OPT_LISTEN,
 };
 
 static const struct argp_option options[] = {
@@ -56,6 +69,11 @@ static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "JSON Lines output, one object per interval", 0 },
 	{ "offsets", OPT_OFFSETS, "FILE", 0, "Use this offset file (its build-id must match)", 0 },
 	{ "offsets-dir", OPT_OFFSETS_DIR, "DIR", 0, "Look up offset files by build-id in DIR", 0 },
+	{ "export", OPT_EXPORT, "FILE", 0, "Write the whole capture to FILE when redprof ends (repeatable; "
+	  "format from --format or the name: .json, .csv, .om)", 0 },
+	{ "format", OPT_FORMAT, "json|csv|openmetrics", 0, "Format of the --export files", 0 },
+	{ "listen", OPT_LISTEN, "[ADDR:]PORT", 0, "Serve /metrics (OpenMetrics) on PORT of 127.0.0.1, or of ADDR "
+	  "(e.g. 0.0.0.0:PORT for other hosts)", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf, site choices)", 0 },
 	{ 0 },
 };
@@ -69,9 +87,30 @@ static int set_unit(struct argp_state *state, struct env *env, int unit, bool *u
 	return 0;
 }
 
+/* Each --export file's format: --format's, else its extension's. */
+static void export_formats(struct argp_state *state, struct env *env, int format)
+{
+	for (size_t i = 0; i < env->nexports; i++) {
+		struct export_opt *o = &env->exports[i];
+
+		o->format = format >= 0 ? format : export_format_of_path(o->path);
+		if (o->format < 0)
+			argp_error(state, "cannot tell the format of '%s' from its name: name it .json, .csv or .om, "
+				   "or give --format json|csv|openmetrics", o->path);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(env->exports[k].path, o->path))
+				argp_error(state, "--export '%s' is given twice", o->path);
+	}
+	if (format >= 0 && !env->nexports)
+		argp_error(state, "--format is the format of --export files: give --export FILE too");
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	static bool unit_set;
+	static int format = -1;
+	struct sockaddr_storage ss;
+	socklen_t len;
 	struct env *env = state->input;
 	int64_t pid;
 	int unit;
@@ -113,6 +152,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_OFFSETS_DIR:
 		env->offsets_dir = arg;
 		break;
+	case OPT_EXPORT:
+		if (env->nexports == CLI_MAX_EXPORTS)
+			argp_error(state, "at most %d --export files", CLI_MAX_EXPORTS);
+		if (!*arg)
+			argp_error(state, "--export needs a file name");
+		env->exports[env->nexports++].path = arg;
+		break;
+	case OPT_FORMAT:
+		format = export_format_parse(arg);
+		if (format < 0)
+			argp_error(state, "invalid format '%s': give json, csv or openmetrics", arg);
+		break;
+	case OPT_LISTEN:
+		if (http_parse_addr(arg, &ss, &len))
+			argp_error(state, "invalid --listen '%s': give PORT (on 127.0.0.1), ADDR:PORT or [ADDR6]:PORT, "
+				   "with a numeric address and a port from 1 to 65535", arg);
+		env->listen = arg;
+		break;
 	case 'v':
 		env->verbose++;
 		break;
@@ -122,6 +179,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!env->pid)
 			argp_error(state, "no target: give -p PID of a redis-server");
+		export_formats(state, env, format);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -231,6 +289,109 @@ int cli_session_error(const struct session_error *e, int pid)
 		return e->err == -ESRCH || e->err == -ENOENT ? EXIT_TARGET : EXIT_RUNTIME;
 	}
 	return EXIT_RUNTIME;
+}
+
+int cli_exporter_error(const struct exporter_error *e)
+{
+	const char *why = strerror(-e->err);
+
+	switch (e->stage) {
+	case EXPORTER_FILE:
+		switch (e->err) {
+		case -EISDIR:
+			say("cannot export to %s: it is a directory; give a file name in it", e->what);
+			break;
+		case -EINVAL:
+			say("cannot export to %s: it exists and is not a regular file; give the path of a file "
+			    "(redprof writes it under a temporary name and renames it)", e->what);
+			break;
+		case -ENOENT:
+		case -ENOTDIR:
+			say("cannot export to %s: its directory does not exist; create it or give another path",
+			    e->what);
+			break;
+		case -ENOSPC:
+		case -EDQUOT:
+			say("cannot export to %s: its file system is full (%s); free some space or export to "
+			    "another file system", e->what, why);
+			break;
+		case -EACCES:
+		case -EPERM:
+		case -EROFS:
+			say("cannot export to %s: its directory is not writable (%s); export to a directory "
+			    "redprof can write to", e->what, why);
+			break;
+		default:
+			say("cannot export to %s: a test write in its directory failed (%s)", e->what, why);
+			break;
+		}
+		return EXIT_RUNTIME;
+	case EXPORTER_LISTEN:
+		switch (e->err) {
+		case -EADDRINUSE:
+			say("cannot listen on %s: the port is in use; choose another with --listen [ADDR:]PORT",
+			    e->what);
+			break;
+		case -EADDRNOTAVAIL:
+			say("cannot listen on %s: the address is not one of this host's; give one it has "
+			    "(ip -brief address)", e->what);
+			break;
+		case -EACCES:
+			say("cannot listen on %s: ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a "
+			    "higher port", e->what);
+			break;
+		default:
+			say("cannot serve /metrics on %s: %s", e->what, why);
+			break;
+		}
+		return EXIT_RUNTIME;
+	case EXPORTER_WRITE:
+		say("could not write the export %s: %s%s; the capture's total follows on standard error", e->what,
+		    why, e->err == -ENOSPC || e->err == -EDQUOT ? " (free some space and export to it next time)" : "");
+		return EXIT_RUNTIME;
+	case EXPORTER_DROPPED:
+		say("%zu intervals could not be kept for the export files (%s): %s and the other exports lack "
+		    "them (its JSON says intervals_dropped)", e->dropped, e->err ? strerror(-e->err) : "spool error",
+		    e->what);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_RUNTIME;
+}
+
+void cli_listen_note(const char *listen)
+{
+	struct sockaddr_storage ss;
+	char host[INET6_ADDRSTRLEN] = "?";
+	socklen_t len;
+	bool v6;
+
+	if (!listen || http_parse_addr(listen, &ss, &len))
+		return;
+	v6 = ss.ss_family == AF_INET6;
+	inet_ntop(ss.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+				   : (void *)&((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+	say("serving /metrics at http://%s%s%s:%d/metrics%s", v6 ? "[" : "", host, v6 ? "]" : "",
+	    ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port),
+	    http_addr_is_loopback(&ss) ? "" : ", which other hosts can reach: firewall the port if that is not meant");
+}
+
+void cli_spool_lost(int err)
+{
+	say("an interval could not be kept for --export (%s): the export files will lack it; free some space "
+	    "where they go", strerror(-err));
+}
+
+int cli_exports_finish(struct exporter *x, const struct session *s, int unit)
+{
+	struct exporter_error errors[CLI_MAX_EXPORTS + 1];
+	size_t n = exporter__finish(x, s, errors);
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < n; i++)
+		rc = cli_exporter_error(&errors[i]);
+	if (n)
+		text_sample(stderr, s, exporter__total(x), unit, true);
+	return rc;
 }
 
 static int verbosity;

@@ -21,6 +21,14 @@ enum exit_code {
 
 enum output_mode { OUT_AUTO, OUT_TEXT, OUT_JSON };
 
+#define CLI_MAX_EXPORTS 4
+
+/* An --export file and its format (enum export_format). */
+struct export_opt {
+	const char *path;
+	int format;
+};
+
 struct env {
 	int pid;
 	double interval;	/* seconds */
@@ -30,6 +38,9 @@ struct env {
 	const char *offsets_file;
 	const char *offsets_dir;
 	int verbose;
+	struct export_opt exports[CLI_MAX_EXPORTS];
+	size_t nexports;
+	const char *listen;	/* --listen [ADDR:]PORT */
 };
 
 /* Parses the profiling command line; exits with EXIT_USAGE after one message on bad input. */
@@ -37,6 +48,22 @@ void cli_parse(int argc, char **argv, struct env *env);
 
 /* Prints what went wrong opening a session and returns the exit code. */
 int cli_session_error(const struct session_error *e, int pid);
+
+struct exporter;
+struct exporter_error;
+struct sample;
+
+/* Prints why an export file or --listen cannot be used or was not written; returns the exit code. */
+int cli_exporter_error(const struct exporter_error *e);
+/* Says on stderr where /metrics is served, and whether other hosts can reach it. */
+void cli_listen_note(const char *listen);
+/* Says on stderr that the export spool lost an interval (ERR), once. */
+void cli_spool_lost(int err);
+/*
+ * Writes the --export files at the end of a capture; when one fails, says
+ * why and prints the capture's total to stderr. Returns the exit code.
+ */
+int cli_exports_finish(struct exporter *x, const struct session *s, int unit);
 
 /* libbpf's messages: with -v, and its debug output with -vv. */
 void cli_libbpf_logging(int verbose);

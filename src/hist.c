@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "hist.h"
@@ -23,6 +24,11 @@ uint64_t hist_slot_lo(unsigned slot)
 uint64_t hist_slot_hi(unsigned slot)
 {
 	return slot >= 63 ? UINT64_MAX : 1ULL << (slot + 1);
+}
+
+uint64_t hist_slot_max(unsigned slot)
+{
+	return slot >= 63 ? UINT64_MAX : hist_slot_hi(slot) - 1;
 }
 
 void hist_init(struct hist *h, uint64_t scale)
@@ -79,6 +85,19 @@ void lat_delta(struct lat_hist *h, const struct ev_lat_hist *cur, const struct e
 	set_extremes(h->count, mm, &h->min_ns, &h->max_ns);
 }
 
+void hist_merge(struct hist *dst, const struct hist *a, const struct hist *b)
+{
+	struct hist r = *a;
+
+	for (unsigned i = 0; i < EV_SLOTS; i++)
+		r.slots[i] += b->slots[i];
+	r.count += b->count;
+	r.sum += b->sum;
+	r.min = a->min < b->min ? a->min : b->min;
+	r.max = a->max > b->max ? a->max : b->max;
+	*dst = r;
+}
+
 void lat_merge(struct lat_hist *dst, const struct lat_hist *a, const struct lat_hist *b)
 {
 	struct lat_hist r;
@@ -101,6 +120,36 @@ void lat_view(const struct lat_hist *l, int unit, struct hist *out)
 	out->sum = l->sum_ns;
 	out->min = l->min_ns;
 	out->max = l->max_ns;
+}
+
+/* Bucket I's le in base units: its largest value. */
+static double bucket_le(const struct hist *h, unsigned i)
+{
+	return (double)hist_slot_max(i) * (double)h->scale + (double)(h->scale - 1);
+}
+
+double hist_quantile(const struct hist *h, double q)
+{
+	uint64_t total = 0, below = 0;
+	double rank;
+
+	for (unsigned i = 0; i < EV_SLOTS; i++)
+		total += h->slots[i];
+	if (!total || q < 0 || q > 1)
+		return NAN;
+	rank = q * (double)total;
+	for (unsigned i = 0; i < EV_SLOTS; i++) {
+		double start = i ? bucket_le(h, i - 1) : 0;
+
+		if ((double)(below + h->slots[i]) < rank) {
+			below += h->slots[i];
+			continue;
+		}
+		if (!h->slots[i])
+			return start;
+		return start + (bucket_le(h, i) - start) * ((rank - (double)below) / (double)h->slots[i]);
+	}
+	return bucket_le(h, EV_SLOTS - 1);
 }
 
 bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi)

@@ -31,6 +31,8 @@ unsigned hist_slot(uint64_t v);
 /* Inclusive low and exclusive high bound of SLOT; the top slot's high saturates. */
 uint64_t hist_slot_lo(unsigned slot);
 uint64_t hist_slot_hi(unsigned slot);
+/* The largest value SLOT holds: hi - 1, and UINT64_MAX for the top slot. */
+uint64_t hist_slot_max(unsigned slot);
 
 /* Empty histogram with SCALE base units per bucket unit. */
 void hist_init(struct hist *h, uint64_t scale);
@@ -47,10 +49,21 @@ void lat_delta(struct lat_hist *h, const struct ev_lat_hist *cur, const struct e
 	       const struct ev_minmax *mm);
 
 /* A + B into DST (counts, sums and extremes). */
+void hist_merge(struct hist *dst, const struct hist *a, const struct hist *b);
 void lat_merge(struct lat_hist *dst, const struct lat_hist *a, const struct lat_hist *b);
 
 /* The histogram of L in UNIT (enum ev_unit). */
 void lat_view(const struct lat_hist *l, int unit, struct hist *out);
+
+/*
+ * The Q-quantile (0..1) of H in base units, computed as Prometheus's
+ * histogram_quantile() computes it from the same buckets: each slot is the
+ * bucket le = its largest base value (slot i in a unit of SCALE base units
+ * holds base values up to hi * SCALE - 1); the bucket holding rank Q * count
+ * is found and the value interpolated linearly between the previous
+ * bucket's le (0 for the first) and its own. NAN when H is empty.
+ */
+double hist_quantile(const struct hist *h, double q);
 
 /* Index of the lowest and highest non-empty slots; false when empty. */
 bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi);

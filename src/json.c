@@ -146,6 +146,12 @@ void jw_null(struct jw *w)
 	puts_(w, "null");
 }
 
+void jw_bool(struct jw *w, bool v)
+{
+	sep(w);
+	puts_(w, v ? "true" : "false");
+}
+
 void jw_double(struct jw *w, double v, int digits)
 {
 	char b[64];
@@ -172,24 +178,9 @@ void jw_double(struct jw *w, double v, int digits)
 void jw_scaled(struct jw *w, uint64_t v, uint64_t scale)
 {
 	char b[64];
-	int digits = 0;
 
-	if (scale <= 1) {
-		jw_u64(w, v);
-		return;
-	}
-	for (uint64_t s = scale; s > 1 && digits < 19; s /= 10)
-		digits++;
 	sep(w);
-	snprintf(b, sizeof(b), "%" PRIu64 ".%0*" PRIu64, v / scale, digits, v % scale);
-	/* Exact decimal; drop trailing zeros and a bare point. */
-	for (char *e = b + strlen(b) - 1; *e == '0' || *e == '.'; e--) {
-		char c = *e;
-
-		*e = '\0';
-		if (c == '.')
-			break;
-	}
+	format_decimal(v, scale, b, sizeof(b));
 	puts_(w, b);
 }
 

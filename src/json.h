@@ -34,6 +34,7 @@ void jw_str(struct jw *w, const char *s);
 void jw_u64(struct jw *w, uint64_t v);
 void jw_i64(struct jw *w, int64_t v);
 void jw_null(struct jw *w);
+void jw_bool(struct jw *w, bool v);
 /* A double with up to DIGITS decimals (trailing zeros dropped). */
 void jw_double(struct jw *w, double v, int digits);
 /* V / SCALE exactly, as a decimal (SCALE a power of ten). */

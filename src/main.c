@@ -2,7 +2,8 @@
 /*
  * main.c: redprof's entry point: `redprof -p PID` profiles a Redis
  * server, in the live view on a terminal and as text or JSON lines
- * otherwise; `redprof offsets ...` manages per-build offset files.
+ * otherwise; `redprof offsets ...` manages per-build offset files;
+ * `redprof report ...` makes an incident report from a capture.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,34 +12,48 @@
 #include "cli.h"
 #include "config.h"
 #include "analysis.h"
+#include "exporter.h"
 #include "offsets_cmd.h"
 #include "profile.h"
+#include "report_cmd.h"
 #include "session.h"
 #include "tui.h"
 
 static int profile_main(int argc, char **argv)
 {
 	struct session_opts so = { 0 };
+	struct exporter_error xe;
 	struct session_error se;
+	struct exporter *x;
 	struct session *s;
 	struct env env;
+	bool tui;
 	int rc;
 
 	cli_parse(argc, argv, &env);
 	cli_libbpf_logging(env.verbose);
+	tui = env.output == OUT_AUTO && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+	/* Export paths and --listen are checked before any probe is attached. */
+	if (exporter__open(&env, tui, &x, &xe))
+		return cli_exporter_error(&xe);
+	cli_listen_note(env.listen);
 	so.pid = env.pid;
 	so.offsets_file = env.offsets_file;
 	so.offsets_dir = env.offsets_dir;
 	so.verbose = env.verbose;
-	if (session__open(&so, &s, &se))
+	if (session__open(&so, &s, &se)) {
+		exporter__close(x);
 		return cli_session_error(&se, env.pid);
-	if (env.output == OUT_AUTO && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
-		rc = tui_run(s, &env);
+	}
+	exporter__start(x, s);
+	if (tui) {
+		rc = tui_run(s, &env, x);
 	} else {
 		for (size_t i = 0; i < s->nnotes; i++)
 			fprintf(stderr, "redprof: %s\n", s->notes[i]);
-		rc = profile_lines(s, &env);
+		rc = profile_lines(s, &env, x);
 	}
+	exporter__close(x);
 	session__close(s);
 	return rc;
 }
@@ -53,6 +68,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "offsets"))
 		rc = offsets_main(argc - 1, argv + 1);
+	else if (argc > 1 && !strcmp(argv[1], "report"))
+		rc = report_main(argc - 1, argv + 1);
 	else
 		rc = profile_main(argc, argv);
 	analysis_fini();

@@ -29,8 +29,12 @@ const char *measure_name(enum measure m)
 
 const char *measure_title(const struct session *s, enum measure m)
 {
+	return measure_title_of(target__evict_name(s->t), m);
+}
+
+const char *measure_title_of(const char *fn, enum measure m)
+{
 	static char buf[128];
-	const char *fn = target__evict_name(s->t);
 
 	switch (m) {
 	case M_EVICT_LATENCY: snprintf(buf, sizeof(buf), "%s latency", fn); break;
@@ -52,6 +56,19 @@ const char *measure_label(enum measure m, int unit)
 	if (measure_is_latency(m))
 		return unit_label(unit);
 	return m == M_KEYS_PER_EVICT ? "keys" : "bytes";
+}
+
+const char *measure_unit(enum measure m, int unit)
+{
+	return measure_is_latency(m) ? unit_name(unit) : measure_label(m, unit);
+}
+
+int measure_parse(const char *name)
+{
+	for (int m = 0; m < M_NMEASURES; m++)
+		if (!strcmp(names[m], name))
+			return m;
+	return -1;
 }
 
 static int var_of(enum measure m)

@@ -29,10 +29,16 @@ enum measure {
 const char *measure_name(enum measure m);
 /* A short title for people ("performEvictions latency, evicting calls"). */
 const char *measure_title(const struct session *s, enum measure m);
+/* The same for the eviction function named FN (a report read from a file). */
+const char *measure_title_of(const char *fn, enum measure m);
 /* Whether M is a latency (unit: time) rather than bytes or keys. */
 bool measure_is_latency(enum measure m);
 /* The bucket label: funclatency's nsecs/usecs/msecs, "bytes" or "keys". */
 const char *measure_label(enum measure m, int unit);
+/* The unit JSON and CSV name: "ns", "us", "ms", "bytes" or "keys". */
+const char *measure_unit(enum measure m, int unit);
+/* The measure named NAME (measure_name's spelling); -1 when none is. */
+int measure_parse(const char *name);
 
 /* NULL when S can give M in SMP; else why not, in words. */
 const char *measure_unavailable(const struct session *s, const struct sample *smp, enum measure m);

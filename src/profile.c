@@ -17,6 +17,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "exporter.h"
 #include "json.h"
 #include "profile.h"
 #include "report.h"
@@ -152,7 +153,16 @@ static const char *stop_words(enum stop_reason r)
 	}
 }
 
-int profile_lines(struct session *s, const struct env *env)
+/* Hands an interval to the exports and /metrics; says so once if the export spool lost one. */
+static void keep(struct exporter *x, const struct session *s, const struct sample *smp)
+{
+	int err = exporter__interval(x, s, smp);
+
+	if (err)
+		cli_spool_lost(err);
+}
+
+int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 {
 	struct line_out o = { .f = stdout, .json = env->output == OUT_JSON, .unit = env->unit };
 	enum stop_reason why = STOP_NONE;
@@ -180,12 +190,15 @@ int profile_lines(struct session *s, const struct env *env)
 		if (why != STOP_NONE || !tick)
 			continue;
 		session__interval(s, &smp);
+		keep(x, s, &smp);
 		if (!emit(&o, s, &smp, false))
 			why = STOP_OUTPUT;
 	}
 	if (why != STOP_OUTPUT) {
 		/* The last, partial interval (unless it is empty of time), then always the total. */
 		session__interval(s, &smp);
+		if (smp.ns > 1000000)
+			keep(x, s, &smp);
 		if (smp.ns <= 1000000 || emit(&o, s, &smp, false)) {
 			session__total(s, &smp);
 			emit(&o, s, &smp, true);
@@ -197,5 +210,5 @@ int profile_lines(struct session *s, const struct env *env)
 		fprintf(stderr, "redprof: %s\n", stop_words(why));
 	jw_free(&o.w);
 	loop_close(&loop);
-	return EXIT_OK;
+	return cli_exports_finish(x, s, env->unit);
 }

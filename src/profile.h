@@ -33,7 +33,9 @@ void loop_close(struct clock_loop *l);
 enum stop_reason loop_wait(struct clock_loop *l, const struct session *s, int extra_fd, bool *tick,
 			   bool *extra);
 
-/* The text/JSON capture; returns an exit code. */
-int profile_lines(struct session *s, const struct env *env);
+struct exporter;
+
+/* The text/JSON capture, each interval also handed to X; returns an exit code. */
+int profile_lines(struct session *s, const struct env *env, struct exporter *x);
 
 #endif /* REDPROF_PROFILE_H */

@@ -13,8 +13,11 @@
 #include "sample.h"
 #include "session.h"
 
-/* Version of the JSON schema; later versions only add keys. */
-#define REPORT_SCHEMA 1
+/*
+ * Version of the snapshot file's schema; later versions only add keys. 2
+ * added start, end, target.maxmemory, probe_plan, notes and unavailable.
+ */
+#define REPORT_SCHEMA 2
 
 /* One funclatency-style histogram: "     usecs : count distribution" rows with star bars. */
 void text_hist(FILE *f, const struct hist *h, const char *label, bool bytes, int stars);
@@ -28,8 +31,12 @@ void text_sample(FILE *f, const struct session *s, const struct sample *smp, int
 void json_sample(struct jw *w, const struct session *s, const struct sample *smp, int unit,
 		 const char *type);
 
-/* The snapshot file: {"schema", "redprof", "target", "intervals", "total"}. */
-void json_snapshot(struct jw *w, const struct session *s, const char *const *intervals,
-		   size_t nintervals, size_t dropped, const struct sample *total, int unit);
+/*
+ * The snapshot file's header, from {"schema" to the key "intervals"; the
+ * caller writes the intervals, the key "total" and the total, and closes
+ * the object. TOTAL is the sum of the intervals, which began at START_REAL_NS.
+ */
+void json_snapshot_head(struct jw *w, const struct session *s, const struct sample *total,
+			uint64_t start_real_ns, size_t dropped);
 
 #endif /* REDPROF_REPORT_H */

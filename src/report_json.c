@@ -10,6 +10,7 @@
 #include "config.h"
 #include "measures.h"
 #include "report.h"
+#include "series.h"
 #include "util.h"
 
 static void json_hist(struct jw *w, const struct hist *h, const char *unit)
@@ -49,50 +50,68 @@ static void json_hist(struct jw *w, const struct hist *h, const char *unit)
 	jw_obj_end(w);
 }
 
-static void json_returns(struct jw *w, const struct session *s, const struct sample *smp)
-{
-	static const char *const modern[] = { "EVICT_OK", "EVICT_RUNNING", "EVICT_FAIL" };
+/* Where json_series() has nested objects open: the components of a dotted path. */
+struct json_nest {
+	char open[4][32];
+	int depth;
+};
 
-	jw_obj_begin(w);
-	if (s->t->legacy) {
-		jw_key(w, "C_OK");
-		jw_u64(w, smp->returns[EV_RET_0]);
-		jw_key(w, "C_ERR");
-		jw_u64(w, smp->returns[EV_RET_MINUS1]);
-	} else {
-		for (int i = 0; i < 3; i++) {
-			jw_key(w, modern[i]);
-			jw_u64(w, smp->returns[i]);
-		}
+/* Closes and opens nested objects so that PATH's last component is the next key; returns it. */
+static const char *json_nest_to(struct jw *w, struct json_nest *n, const char *path)
+{
+	char comp[4][32];
+	const char *p = path, *dot;
+	int nc = 0, common = 0;
+
+	while ((dot = strchr(p, '.')) && nc < 4) {
+		snprintf(comp[nc++], sizeof(comp[0]), "%.*s", (int)(dot - p), p);
+		p = dot + 1;
 	}
-	if (smp->returns[EV_RET_OTHER]) {
-		jw_key(w, "other");
-		jw_u64(w, smp->returns[EV_RET_OTHER]);
+	while (common < n->depth && common < nc && !strcmp(n->open[common], comp[common]))
+		common++;
+	for (; n->depth > common; n->depth--)
+		jw_obj_end(w);
+	for (; n->depth < nc; n->depth++) {
+		jw_key(w, comp[n->depth]);
+		jw_obj_begin(w);
+		memcpy(n->open[n->depth], comp[n->depth], sizeof(comp[0]));
 	}
-	jw_obj_end(w);
+	return p;
 }
 
-static void json_probe_hits(struct jw *w, const struct session *s, const struct sample *smp)
+static void json_value(struct jw *w, const struct series_value *v)
 {
-	uint64_t by_class[SITE_NCLASSES] = { 0 };
+	if (v->real)
+		jw_double(w, v->d, 6);
+	else
+		jw_u64(w, v->u);
+}
 
-	jw_obj_begin(w);
-	jw_key(w, "by_site");
-	jw_obj_begin(w);
-	for (size_t i = 0; i < s->plan.n; i++) {
-		jw_key(w, s->plan.site[i].name);
-		jw_u64(w, smp->hits[i]);
-		by_class[s->plan.site[i].cls] += smp->hits[i];
+/* Every counter and gauge of series_table: a key, or an object by label. */
+static void json_series(struct jw *w, const struct session *s, const struct sample *smp)
+{
+	struct series_value v[SERIES_MAX_VALUES];
+	struct json_nest nest = { .depth = 0 };
+
+	for (size_t i = 0; i < series_count; i++) {
+		const struct series *se = &series_table[i];
+		size_t n = se->values(s, smp, v);
+
+		if (!n && !se->label)
+			continue;
+		jw_key(w, json_nest_to(w, &nest, se->path));
+		if (!se->label) {
+			json_value(w, &v[0]);
+			continue;
+		}
+		jw_obj_begin(w);
+		for (size_t k = 0; k < n; k++) {
+			jw_key(w, v[k].label);
+			json_value(w, &v[k]);
+		}
+		jw_obj_end(w);
 	}
-	jw_obj_end(w);
-	jw_key(w, "by_class");
-	jw_obj_begin(w);
-	for (int c = 0; c < SITE_NCLASSES; c++) {
-		jw_key(w, c == SITE_SINGLE_STEPPED ? "single_stepped" : site_class_name(c));
-		jw_u64(w, by_class[c]);
-	}
-	jw_obj_end(w);
-	jw_obj_end(w);
+	json_nest_to(w, &nest, "");
 }
 
 void json_sample(struct jw *w, const struct session *s, const struct sample *smp, int unit,
@@ -116,39 +135,7 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 		jw_key(w, "redis_version");
 		jw_str(w, s->t->version);
 	}
-	jw_key(w, "commands");
-	jw_u64(w, smp->commands);
-	jw_key(w, "calls");
-	jw_u64(w, smp->calls);
-	jw_key(w, "returns");
-	json_returns(w, s, smp);
-	for (enum measure m = M_NHISTS; m < M_NMEASURES; m++) {
-		if (measure_unavailable(s, smp, m))
-			continue;
-		jw_key(w, measure_name(m));
-		jw_u64(w, m == M_EVICTING_CALLS ? smp->evicting_calls : smp->keys_evicted);
-	}
-	jw_key(w, "evict_time_share");
-	jw_double(w, sample_evict_share(smp), 6);
-	if (smp->maxmemory >= 0) {
-		jw_key(w, "maxmemory");
-		jw_i64(w, smp->maxmemory);
-	}
-	if (smp->used_memory >= 0) {
-		jw_key(w, "used_memory");
-		jw_i64(w, smp->used_memory);
-	}
-	jw_key(w, "probe_hits");
-	json_probe_hits(w, s, smp);
-	jw_key(w, "diagnostics");
-	jw_obj_begin(w);
-	jw_key(w, "returns_without_entry");
-	jw_u64(w, smp->orphan_returns);
-	jw_key(w, "unreadable_values");
-	jw_u64(w, smp->read_errors);
-	jw_key(w, "other_threads");
-	jw_u64(w, smp->other_threads);
-	jw_obj_end(w);
+	json_series(w, s, smp);
 
 	jw_key(w, "histograms");
 	jw_obj_begin(w);
@@ -159,7 +146,7 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 			continue;
 		measure_hist(smp, m, unit, &h);
 		jw_key(w, measure_name(m));
-		json_hist(w, &h, measure_is_latency(m) ? unit_name(unit) : measure_label(m, unit));
+		json_hist(w, &h, measure_unit(m, unit));
 	}
 	jw_obj_end(w);
 
@@ -177,15 +164,8 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 	jw_obj_end(w);
 }
 
-void json_snapshot(struct jw *w, const struct session *s, const char *const *intervals,
-		   size_t nintervals, size_t dropped, const struct sample *total, int unit)
+static void json_target(struct jw *w, const struct session *s, const struct sample *total)
 {
-	jw_obj_begin(w);
-	jw_key(w, "schema");
-	jw_u64(w, REPORT_SCHEMA);
-	jw_key(w, "redprof");
-	jw_str(w, PACKAGE_VERSION);
-	jw_key(w, "target");
 	jw_obj_begin(w);
 	jw_key(w, "pid");
 	jw_i64(w, s->t->pid);
@@ -212,15 +192,105 @@ void json_snapshot(struct jw *w, const struct session *s, const char *const *int
 	} else {
 		jw_null(w);
 	}
+	if (total->maxmemory >= 0) {
+		jw_key(w, "maxmemory");
+		jw_i64(w, total->maxmemory);
+	}
+	jw_obj_end(w);
+}
+
+static const char *site_role(const struct plan_site *ps)
+{
+	switch (ps->spec.kind) {
+	case EV_SITE_ENTRY: return "entry";
+	case EV_SITE_RETURN: return "return";
+	case EV_SITE_COMMAND: return "command";
+	case EV_SITE_VALUES: return "values";
+	default: return "delete";
+	}
+}
+
+/* Where each probe sits, what it is for and how the kernel runs it; and what is read from memory instead. */
+static void json_probe_plan(struct jw *w, const struct session *s)
+{
+	const struct probe_plan *p = &s->plan;
+
+	jw_obj_begin(w);
+	jw_key(w, "mode");
+	jw_str(w, "full");
+	jw_key(w, "sites");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_site *ps = &p->site[i];
+
+		jw_obj_begin(w);
+		jw_key(w, "name");
+		jw_str(w, ps->name);
+		jw_key(w, "role");
+		jw_str(w, site_role(ps));
+		jw_key(w, "class");
+		jw_str(w, ps->cls == SITE_SINGLE_STEPPED ? "single_stepped" : site_class_name(ps->cls));
+		if (ps->spec.flags & EV_SITE_SLOWPATH) {
+			jw_key(w, "slowpath");
+			jw_bool(w, true);
+		}
+		if (ps->spec.vars) {
+			jw_key(w, "reads");
+			jw_arr_begin(w);
+			for (int v = 0; v < EV_NVARS; v++)
+				if (ps->spec.vars & (1U << v))
+					jw_str(w, measure_name((enum measure)(M_MEM_REPORTED + v)));
+			jw_arr_end(w);
+		}
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "commands_from");
+	jw_str(w, s->commands_from_memory ? "stat_numcommands" : "probe");
+	jw_key(w, "keys_evicted_from");
+	if (p->keys)
+		jw_str(w, p->keys_at_deletes ? "probe" : "stat_evictedkeys");
+	else
+		jw_null(w);
+	jw_obj_end(w);
+}
+
+void json_snapshot_head(struct jw *w, const struct session *s, const struct sample *total,
+			uint64_t start_real_ns, size_t dropped)
+{
+	char ts[40];
+
+	jw_obj_begin(w);
+	jw_key(w, "schema");
+	jw_u64(w, REPORT_SCHEMA);
+	jw_key(w, "redprof");
+	jw_str(w, PACKAGE_VERSION);
+	format_iso8601(start_real_ns, ts, sizeof(ts));
+	jw_key(w, "start");
+	jw_str(w, ts);
+	format_iso8601(total->end_real_ns, ts, sizeof(ts));
+	jw_key(w, "end");
+	jw_str(w, ts);
+	jw_key(w, "target");
+	json_target(w, s, total);
+	jw_key(w, "probe_plan");
+	json_probe_plan(w, s);
+	jw_key(w, "notes");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < s->nnotes; i++)
+		jw_str(w, s->notes[i]);
+	jw_arr_end(w);
+	jw_key(w, "unavailable");
+	jw_obj_begin(w);
+	jw_key(w, "maxmemory_policy");
+	jw_str(w, "the offset file does not say where the server keeps maxmemory_policy");
+	if (total->maxmemory < 0) {
+		jw_key(w, "maxmemory");
+		jw_str(w, s->plan.why_no_values[0] ? s->plan.why_no_values
+						   : "the offset file does not say where the server keeps maxmemory");
+	}
 	jw_obj_end(w);
 	jw_key(w, "intervals_dropped");
 	jw_u64(w, dropped);
 	jw_key(w, "intervals");
-	jw_arr_begin(w);
-	for (size_t i = 0; i < nintervals; i++)
-		jw_raw(w, intervals[i], strlen(intervals[i]));
-	jw_arr_end(w);
-	jw_key(w, "total");
-	json_sample(w, s, total, unit, "total");
-	jw_obj_end(w);
 }

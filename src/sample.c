@@ -41,6 +41,51 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 	hist_delta(&s->keys_per_evict, &cur->keys_per_evict, &prev->keys_per_evict, &mm->keys_per_evict);
 }
 
+/*
+ * sample_add names every field; a field added to struct sample changes its
+ * size, and this stops the build until sample_add adds it too.
+ */
+_Static_assert(sizeof(struct sample) == 7784, "sample_add must add every field of struct sample");
+
+void sample_init(struct sample *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->maxmemory = s->used_memory = -1;
+	for (int i = 0; i < EV_NPHASES; i++)
+		s->lat[i].min_ns = UINT64_MAX;
+	s->lat_all.min_ns = UINT64_MAX;
+	for (int i = 0; i < EV_NVARS; i++)
+		hist_init(&s->var[i], 1);
+	hist_init(&s->keys_per_evict, 1);
+}
+
+void sample_add(struct sample *acc, const struct sample *iv)
+{
+	acc->end_real_ns = iv->end_real_ns;
+	acc->ns += iv->ns;
+	acc->calls += iv->calls;
+	acc->commands += iv->commands;
+	acc->evicting_calls += iv->evicting_calls;
+	acc->keys_evicted += iv->keys_evicted;
+	for (int i = 0; i < EV_NRETS; i++)
+		acc->returns[i] += iv->returns[i];
+	for (int i = 0; i < EV_NPHASES; i++)
+		lat_merge(&acc->lat[i], &acc->lat[i], &iv->lat[i]);
+	lat_merge(&acc->lat_all, &acc->lat_all, &iv->lat_all);
+	for (int i = 0; i < EV_NVARS; i++)
+		hist_merge(&acc->var[i], &acc->var[i], &iv->var[i]);
+	hist_merge(&acc->keys_per_evict, &acc->keys_per_evict, &iv->keys_per_evict);
+	for (int i = 0; i < EV_MAX_SITES; i++)
+		acc->hits[i] += iv->hits[i];
+	acc->other_threads += iv->other_threads;
+	acc->orphan_returns += iv->orphan_returns;
+	acc->read_errors += iv->read_errors;
+	if (iv->maxmemory >= 0)
+		acc->maxmemory = iv->maxmemory;
+	if (iv->used_memory >= 0)
+		acc->used_memory = iv->used_memory;
+}
+
 double sample_evict_share(const struct sample *s)
 {
 	double share;

@@ -41,6 +41,15 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 /* Extremes of a period in which nothing was recorded yet: min ~0, max 0, as the kernel side starts. */
 void sample_extrema_init(struct ev_extrema *e);
 
+/* An empty sample to add intervals to (extremes empty, gauges unknown). */
+void sample_init(struct sample *s);
+
+/*
+ * Adds interval IV to the running sum ACC: counts, histograms, hits and
+ * lengths add up, extremes merge, gauges and the end time are IV's.
+ */
+void sample_add(struct sample *acc, const struct sample *iv);
+
 /* Fraction of the sample's wall time spent inside the eviction function. */
 double sample_evict_share(const struct sample *s);
 

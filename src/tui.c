@@ -4,8 +4,9 @@
  * the layout of the screen, the keys and the event loop.
  *
  * Collecting and showing are kept apart: every interval is cut, added to
- * the timelines and kept as JSON for the snapshot file whether or not the
- * screen is paused; a paused screen draws a frozen copy. Every name and
+ * the timelines and handed to the exporter (which keeps it on disk for
+ * snapshot files) whether or not the screen is paused; a paused screen
+ * draws a frozen copy. Every name and
  * every "not available because" comes from measures.h, so the screen says
  * what the text and JSON outputs say.
  */
@@ -22,7 +23,7 @@
 #include <unistd.h>
 
 #include "crt.h"
-#include "json.h"
+#include "exporter.h"
 #include "measures.h"
 #include "panel.h"
 #include "profile.h"
@@ -31,7 +32,6 @@
 #include "util.h"
 
 #define TIMELINE_CAP 1024	/* intervals the timelines remember: wider than a screen */
-#define HISTORY_CAP 3600	/* intervals kept for the snapshot file: an hour at -i 1 */
 #define HALF_MIN_WIDTH 36	/* below this, the two latency histograms stack */
 #define LABEL_WIDTH 26		/* a timeline's name, value and peak column */
 
@@ -59,12 +59,9 @@ struct tui {
 	struct session *s;
 	const struct env *env;
 
+	struct exporter *x;		/* keeps the intervals for snapshots */
 	struct sample last;		/* the newest interval */
 	struct timeline tl;
-	char *history[HISTORY_CAP];	/* JSON of each interval, a ring */
-	size_t nhistory, next_history;
-	size_t dropped;			/* intervals pushed out of the history */
-	struct jw jw;
 
 	struct view shown;
 	int unit;			/* of the latency panel; JSON keeps --units */
@@ -142,29 +139,6 @@ static const struct point *timeline_at(const struct timeline *tl, size_t k, size
 	return &tl->p[(tl->next + TIMELINE_CAP - k + i) % TIMELINE_CAP];
 }
 
-static void history_push(struct tui *t, const struct sample *smp)
-{
-	jw_reset(&t->jw);
-	json_sample(&t->jw, t->s, smp, t->env->unit, "interval");
-	if (t->nhistory == HISTORY_CAP) {
-		free(t->history[t->next_history]);
-		t->dropped++;
-	} else {
-		t->nhistory++;
-	}
-	t->history[t->next_history] = xstrdup(t->jw.buf);
-	t->next_history = (t->next_history + 1) % HISTORY_CAP;
-}
-
-static void history_clear(struct tui *t)
-{
-	for (size_t i = 0; i < HISTORY_CAP; i++) {
-		free(t->history[i]);
-		t->history[i] = NULL;
-	}
-	t->nhistory = t->next_history = t->dropped = 0;
-}
-
 static void show(struct tui *t)
 {
 	t->shown.have = true;
@@ -177,13 +151,17 @@ static void collect(struct tui *t)
 {
 	struct sample *smp = &t->last;
 	struct point p;
+	int err;
 
 	session__interval(t->s, smp);
 	p.commands = per_sec(smp->commands, smp->ns);
 	p.keys = per_sec(smp->keys_evicted, smp->ns);
 	p.share = sample_evict_share(smp);
 	timeline_push(&t->tl, &p);
-	history_push(t, smp);
+	err = exporter__interval(t->x, t->s, smp);
+	if (err)
+		snprintf(t->message, sizeof(t->message), "an interval could not be kept for export and snapshots "
+			 "(%s): they will lack it", strerror(-err));
 	if (!t->paused)
 		show(t);
 }
@@ -197,7 +175,7 @@ static void reset(struct tui *t)
 
 	session__reset(t->s);
 	t->tl.n = t->tl.next = 0;
-	history_clear(t);
+	exporter__mark(t->x);
 	if (t->shown.have)
 		show(t);
 	localtime_r(&now, &tm);
@@ -209,11 +187,9 @@ static void reset(struct tui *t)
 /* The snapshot file of redprof(8), written under a temporary name and renamed. */
 static void save(struct tui *t)
 {
-	const char **list = xcalloc(t->nhistory, sizeof(*list));
-	size_t first = (t->next_history + HISTORY_CAP - t->nhistory) % HISTORY_CAP;
 	time_t now = time(NULL);
 	char name[64], cwd[PATH_MAX];
-	struct sample total;
+	size_t n = 0;
 	struct tm tm;
 	char *path;
 	int err;
@@ -224,24 +200,17 @@ static void save(struct tui *t)
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), ".");
 	path = xasprintf("%s/%s", cwd, name);
-	for (size_t i = 0; i < t->nhistory; i++)
-		list[i] = t->history[(first + i) % HISTORY_CAP];
-	session__total(t->s, &total);
-	jw_reset(&t->jw);
-	json_snapshot(&t->jw, t->s, list, t->nhistory, t->dropped, &total, t->env->unit);
-	err = write_file_atomic(path, t->jw.buf, t->jw.len);
+	err = exporter__snapshot(t->x, t->s, path, &n);
 	if (err) {
 		snprintf(t->message, sizeof(t->message), "cannot save %s: %s; start redprof in a "
 			 "directory it can write to", path, strerror(-err));
 		free(path);
 	} else {
 		/* The name first: on a narrow screen the directory is what gets cut. */
-		snprintf(t->message, sizeof(t->message), "snapshot saved: %s (%zu intervals) in %s", name,
-			 t->nhistory, cwd);
+		snprintf(t->message, sizeof(t->message), "snapshot saved: %s (%zu intervals) in %s", name, n, cwd);
 		t->saved = xreallocarray(t->saved, t->nsaved + 1, sizeof(*t->saved));
 		t->saved[t->nsaved++] = path;
 	}
-	free(list);
 }
 
 /* ------------------------------------------------------------------ */
@@ -793,15 +762,13 @@ static enum stop_reason read_keys(struct tui *t)
 
 static void tui__free(struct tui *t)
 {
-	history_clear(t);
 	for (size_t i = 0; i < t->nsaved; i++)
 		free(t->saved[i]);
 	free(t->saved);
-	jw_free(&t->jw);
 	free(t);
 }
 
-int tui_run(struct session *s, const struct env *env)
+int tui_run(struct session *s, const struct env *env, struct exporter *x)
 {
 	enum stop_reason why = STOP_NONE;
 	struct clock_loop loop;
@@ -822,7 +789,7 @@ int tui_run(struct session *s, const struct env *env)
 			"--text asks for it directly\n", term ? term : "unset");
 		for (size_t i = 0; i < s->nnotes; i++)
 			fprintf(stderr, "redprof: %s\n", s->notes[i]);
-		return profile_lines(s, env);
+		return profile_lines(s, env, x);
 	}
 	/* Held back with the rest of stderr: they are read after the screen is gone. */
 	for (size_t i = 0; i < s->nnotes; i++)
@@ -831,8 +798,8 @@ int tui_run(struct session *s, const struct env *env)
 	t = xcalloc(1, sizeof(*t));
 	t->s = s;
 	t->env = env;
+	t->x = x;
 	t->unit = env->unit;
-	jw_init(&t->jw);
 	while (why == STOP_NONE) {
 		bool tick, input;
 
@@ -851,5 +818,5 @@ int tui_run(struct session *s, const struct env *env)
 		fprintf(stderr, "redprof: PID %d exited; stopping\n", s->t->pid);
 	tui__free(t);
 	loop_close(&loop);
-	return EXIT_OK;
+	return cli_exports_finish(x, s, env->unit);
 }

@@ -13,8 +13,11 @@
 /*
  * Runs the view until q, a stop signal, --duration or the target's exit,
  * then restores the terminal and prints what it held back. Falls back to
- * text lines when curses cannot drive the terminal. Returns an exit code.
+ * text lines when curses cannot drive the terminal. Every interval goes to
+ * X, which writes the snapshots of `s` and the exports. Returns an exit code.
  */
-int tui_run(struct session *s, const struct env *env);
+struct exporter;
+
+int tui_run(struct session *s, const struct env *env, struct exporter *x);
 
 #endif /* REDPROF_TUI_H */

@@ -186,42 +186,99 @@ void format_iso8601(uint64_t real_ns, char *buf, size_t len)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+void format_decimal(uint64_t v, uint64_t scale, char *buf, size_t len)
+{
+	int digits = 0;
+
+	if (scale <= 1) {
+		snprintf(buf, len, "%" PRIu64, v);
+		return;
+	}
+	for (uint64_t s = scale; s > 1 && digits < 19; s /= 10)
+		digits++;
+	snprintf(buf, len, "%" PRIu64 ".%0*" PRIu64, v / scale, digits, v % scale);
+	/* Drop trailing zeros and a bare point. */
+	for (char *e = buf + strlen(buf) - 1; e > buf && (*e == '0' || *e == '.'); e--) {
+		char c = *e;
+
+		*e = '\0';
+		if (c == '.')
+			break;
+	}
+}
+
+int atomic_file__open(struct atomic_file *af, const char *path)
+{
+	struct stat st;
+	int fd, err;
+
+	memset(af, 0, sizeof(*af));
+	af->path = xstrdup(path);
+	/* A device or a pipe (-o /dev/null, -o /dev/stdout) is written, never renamed over. */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	} else {
+		af->tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+		fd = open(af->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
+	if (fd < 0 || !(af->f = fdopen(fd, "w"))) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		atomic_file__abort(af);
+		return err;
+	}
+	return 0;
+}
+
+static void atomic_file__free(struct atomic_file *af)
+{
+	free(af->path);
+	free(af->tmp);
+	memset(af, 0, sizeof(*af));
+}
+
+int atomic_file__commit(struct atomic_file *af)
+{
+	int err = 0;
+
+	errno = 0;
+	if (fflush(af->f) || ferror(af->f))
+		err = errno ? -errno : -EIO;
+	if (!err && af->tmp && fsync(fileno(af->f)))
+		err = -errno;
+	if (fclose(af->f) && !err)
+		err = -errno;
+	af->f = NULL;
+	if (!err && af->tmp && rename(af->tmp, af->path))
+		err = -errno;
+	if (err && af->tmp)
+		unlink(af->tmp);
+	atomic_file__free(af);
+	return err;
+}
+
+void atomic_file__abort(struct atomic_file *af)
+{
+	if (af->f)
+		fclose(af->f);
+	if (af->tmp)
+		unlink(af->tmp);
+	atomic_file__free(af);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	const char *p = data;
-	struct stat st;
-	bool direct;
-	int fd, err = 0;
+	struct atomic_file af;
+	int err;
 
-	/* A device or a pipe (-o /dev/null, -o /dev/stdout) is written, never renamed over. */
-	direct = !stat(path, &st) && !S_ISREG(st.st_mode);
-	fd = direct ? open(path, O_WRONLY | O_CLOEXEC) : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
+	err = atomic_file__open(&af, path);
+	if (err)
+		return err;
+	if (len && fwrite(data, 1, len, af.f) != len) {
+		err = errno ? -errno : -EIO;
+		atomic_file__abort(&af);
+		return err;
 	}
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (!err && !direct && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && !direct && rename(tmp, path))
-		err = -errno;
-	if (err && !direct)
-		unlink(tmp);
-out:
-	free(tmp);
-	return err;
+	return atomic_file__commit(&af);
 }

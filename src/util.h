@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -41,11 +42,27 @@ uint64_t now_real_ns(void);
 /* "2026-11-23T10:00:01.250Z" from a CLOCK_REALTIME ns value; BUF >= 32 bytes. */
 void format_iso8601(uint64_t real_ns, char *buf, size_t len);
 
+/* V / SCALE (a power of ten) as an exact decimal without trailing zeros: "1.999", "0.000001023", "42". */
+void format_decimal(uint64_t v, uint64_t scale, char *buf, size_t len);
+
 /*
- * Writes LEN bytes to PATH atomically: a temporary file, fsync, rename. A
+ * A file written under a temporary name beside PATH, then flushed, fsync'd
+ * and renamed over it, so readers see the old file or the whole new one. A
  * PATH that exists and is no regular file (a device, a pipe) is written
  * directly.
  */
+struct atomic_file {
+	FILE *f;
+	char *path, *tmp;	/* tmp NULL when written directly */
+};
+
+int atomic_file__open(struct atomic_file *af, const char *path);
+/* Flushes, syncs and renames; on any failure the temporary file is removed. 0 or -errno. */
+int atomic_file__commit(struct atomic_file *af);
+/* Gives up: the temporary file is removed, PATH left as it was. */
+void atomic_file__abort(struct atomic_file *af);
+
+/* LEN bytes to PATH through an atomic_file. */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
 #endif /* REDPROF_UTIL_H */

@@ -137,7 +137,7 @@ ok $? "s says where the snapshot went"
 snap=$TMPDIR_T/$(grep -oE 'snapshot saved: [^ ]+\.json' <<<"$SCREEN" | cut -d' ' -f3)
 [ -f "$snap" ]
 ok $? "the snapshot file exists in the current directory ($(basename "$snap"))"
-jq -e --argjson pid "$evict_PID" '.schema == 1 and .target.pid == $pid and .total.type == "total"
+jq -e --argjson pid "$evict_PID" '.schema == 2 and .target.pid == $pid and .total.type == "total"
 	and (.intervals | length) > 0 and ([.intervals[].type] | unique) == ["interval"]' "$snap" >/dev/null
 ok $? "the snapshot parses and follows the snapshot schema"
 # An interval (0.5 s) that began after PAUSED showed ended before the snapshot.

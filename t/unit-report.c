@@ -232,11 +232,19 @@ static void legacy_and_snapshot(struct session *s, struct sample *smp)
 	holds(t, "text, Redis 6.0", "freeMemoryIfNeeded calls: 800/s", "returns: C_OK 790  C_ERR 3\n",
 	      "\nfreeMemoryIfNeeded latency, calls that evicted\n", (char *)NULL);
 	free(t);
+	/* The snapshot: its head, then the intervals and the total as the export writes them. */
 	jw_init(&w);
-	json_snapshot(&w, s, intervals, 2, 5, smp, EV_USEC);
-	holds(w.buf, "snapshot", "{\"schema\":1,\"redprof\":\"" PACKAGE_VERSION "\",\"target\":{\"pid\":0,\"exe\":\"",
-	      "\"server\":\"redis\",\"evict_function\":\"freeMemoryIfNeeded\","
-	      "\"offsets\":{\"source\":\"generated on the fly\",\"strategy\":\"disasm\"}},"
+	json_snapshot_head(&w, s, smp, 0, 5);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < ARRAY_SIZE(intervals); i++)
+		jw_raw(&w, intervals[i], strlen(intervals[i]));
+	jw_arr_end(&w);
+	jw_key(&w, "total");
+	json_sample(&w, s, smp, EV_USEC, "total");
+	jw_obj_end(&w);
+	holds(w.buf, "snapshot", "{\"schema\":2,\"redprof\":\"" PACKAGE_VERSION "\",\"start\":\"1970-01-01T00:00:00.000Z\"",
+	      "\"target\":{\"pid\":0,\"exe\":\"", "\"server\":\"redis\",\"evict_function\":\"freeMemoryIfNeeded\",",
+	      "\"offsets\":{\"source\":\"generated on the fly\",\"strategy\":\"disasm\"}",
 	      "\"intervals_dropped\":5,\"intervals\":[{\"type\":\"interval\",\"n\":1},{\"type\":\"interval\",\"n\":2}],"
 	      "\"total\":{\"type\":\"total\",",
 	      "\"returns\":{\"C_OK\":790,\"C_ERR\":3,\"other\":2}", (char *)NULL);

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * series.c: every counter and gauge of a sample, once. The order is the
+ * order of the keys in a JSON object (redprof(8), JSON OUTPUT).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "measures.h"
+#include "series.h"
+
+static size_t one(struct series_value *out, uint64_t v)
+{
+	memset(out, 0, sizeof(*out));
+	out->u = v;
+	return 1;
+}
+
+static size_t labelled(struct series_value *out, const char *label, uint64_t v)
+{
+	one(out, v);
+	snprintf(out->label, sizeof(out->label), "%s", label);
+	return 1;
+}
+
+static size_t commands(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return one(out, smp->commands);
+}
+
+static size_t calls(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return one(out, smp->calls);
+}
+
+static size_t returns(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	static const char *const modern[] = { "EVICT_OK", "EVICT_RUNNING", "EVICT_FAIL" };
+	size_t n = 0;
+
+	if (s->t->legacy) {
+		n += labelled(&out[n], "C_OK", smp->returns[EV_RET_0]);
+		n += labelled(&out[n], "C_ERR", smp->returns[EV_RET_MINUS1]);
+	} else {
+		for (int i = 0; i < 3; i++)
+			n += labelled(&out[n], modern[i], smp->returns[i]);
+	}
+	if (smp->returns[EV_RET_OTHER])
+		n += labelled(&out[n], "other", smp->returns[EV_RET_OTHER]);
+	return n;
+}
+
+static size_t evicting_calls(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return measure_unavailable(s, smp, M_EVICTING_CALLS) ? 0 : one(out, smp->evicting_calls);
+}
+
+static size_t keys_evicted(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return measure_unavailable(s, smp, M_KEYS_EVICTED) ? 0 : one(out, smp->keys_evicted);
+}
+
+static size_t evict_time_share(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	one(out, 0);
+	out->real = true;
+	out->d = sample_evict_share(smp);
+	return 1;
+}
+
+static size_t maxmemory(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return smp->maxmemory < 0 ? 0 : one(out, (uint64_t)smp->maxmemory);
+}
+
+static size_t used_memory(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return smp->used_memory < 0 ? 0 : one(out, (uint64_t)smp->used_memory);
+}
+
+static size_t hits_by_site(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	for (size_t i = 0; i < s->plan.n; i++)
+		labelled(&out[i], s->plan.site[i].name, smp->hits[i]);
+	return s->plan.n;
+}
+
+static size_t hits_by_class(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	uint64_t by_class[SITE_NCLASSES] = { 0 };
+
+	for (size_t i = 0; i < s->plan.n; i++)
+		by_class[s->plan.site[i].cls] += smp->hits[i];
+	for (int c = 0; c < SITE_NCLASSES; c++)
+		labelled(&out[c], c == SITE_SINGLE_STEPPED ? "single_stepped" : site_class_name(c), by_class[c]);
+	return SITE_NCLASSES;
+}
+
+static size_t orphan_returns(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return one(out, smp->orphan_returns);
+}
+
+static size_t read_errors(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return one(out, smp->read_errors);
+}
+
+static size_t other_threads(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return one(out, smp->other_threads);
+}
+
+const struct series series_table[] = {
+	{ "commands", NULL, "redprof_commands", "", SERIES_COUNTER,
+	  "Commands Redis processed (server.stat_numcommands, or a probe on processCommand)", commands },
+	{ "calls", NULL, "redprof_calls", "", SERIES_COUNTER,
+	  "Calls of the eviction function (performEvictions; freeMemoryIfNeeded before Redis 6.2)", calls },
+	{ "returns", "value", "redprof_returns", "", SERIES_COUNTER,
+	  "Calls of the eviction function by return value", returns },
+	{ "evicting_calls", NULL, "redprof_evicting_calls", "", SERIES_COUNTER,
+	  "Calls that reached the eviction path (mem_used > maxmemory)", evicting_calls },
+	{ "keys_evicted", NULL, "redprof_keys_evicted", "", SERIES_COUNTER,
+	  "Keys evicted", keys_evicted },
+	/* A ratio per interval; in OpenMetrics it is rate(redprof_evict_latency_seconds_sum). */
+	{ "evict_time_share", NULL, NULL, "", SERIES_GAUGE,
+	  "Share of wall time spent inside the eviction function", evict_time_share },
+	{ "maxmemory", NULL, "redprof_maxmemory_bytes", "bytes", SERIES_GAUGE,
+	  "Redis's maxmemory, read from its memory", maxmemory },
+	{ "used_memory", NULL, "redprof_used_memory_bytes", "bytes", SERIES_GAUGE,
+	  "Memory Redis reports as used (INFO used_memory), read from its memory", used_memory },
+	{ "probe_hits.by_site", "site", "redprof_probe_hits", "", SERIES_COUNTER,
+	  "redprof's own uprobe hits in the target, by site", hits_by_site },
+	{ "probe_hits.by_class", "class", "redprof_probe_hits_by_class", "", SERIES_COUNTER,
+	  "redprof's own uprobe hits in the target, by how the kernel runs them (emulated ~1 us, "
+	  "single_stepped 15-20 us, return)", hits_by_class },
+	{ "diagnostics.returns_without_entry", NULL, "redprof_returns_without_entry", "", SERIES_COUNTER,
+	  "Returns of calls entered before the probes were attached", orphan_returns },
+	{ "diagnostics.unreadable_values", NULL, "redprof_unreadable_values", "", SERIES_COUNTER,
+	  "Value terms whose memory could not be read", read_errors },
+	{ "diagnostics.other_threads", NULL, "redprof_other_threads", "", SERIES_COUNTER,
+	  "Probe hits from threads other than Redis's main thread, ignored", other_threads },
+};
+
+const size_t series_count = sizeof(series_table) / sizeof(series_table[0]);
+
+_Static_assert(SERIES_MAX_VALUES >= EV_NRETS && SERIES_MAX_VALUES >= SITE_NCLASSES,
+	       "a series' values fit in SERIES_MAX_VALUES");
