@@ -12,6 +12,12 @@
  * which says what a hit there means and how to compute values from the
  * registers and memory of the traced thread.
  *
+ * Two plans. The full plan times every call from the entry probe to the
+ * uretprobe. The light plan probes nothing a call that does not evict
+ * runs: an evicting call is timed from the slow-path site to the exit
+ * site it leaves the eviction path by, and calls are counted by user
+ * space from the server's own command counter.
+ *
  * Redis runs commands and evictions on its main thread only (its thread id
  * is the process id). A hit from any other thread is counted and ignored,
  * so everything below is updated by one thread, one program at a time: the
@@ -28,6 +34,7 @@
 
 /* Set by user space between open and load: the verifier sees constants. */
 const volatile __u32 targ_tgid = 0;
+const volatile bool light = false;		/* the light plan: no entry or return probe */
 const volatile __u64 evictedkeys_addr = 0;	/* &server.stat_evictedkeys, 0 if unknown */
 const volatile struct ev_site sites[EV_MAX_SITES] = {};
 
@@ -39,7 +46,9 @@ __u32 epoch = 0;				/* user space advances it each interval */
 static struct {
 	__u64 start_ns;
 	__u64 deletes;		/* delete-site hits, when the counter is unknown */
-	bool active;		/* entered since attach, not yet returned */
+	__u64 val[EV_NVARS];	/* this call's values so far (an early site keeps them for the slow path) */
+	__u32 val_mask;		/* which of val are this call's */
+	bool active;		/* entered since attach (light: reached the slow path), not yet left */
 	bool evicting;		/* reached the eviction path */
 } cur;
 
@@ -63,10 +72,21 @@ __noinline __u32 log2_slot(__u64 v)
 	return r;
 }
 
+/*
+ * V, hidden from the compiler so that a mask applied to it stays: one the
+ * compiler proves redundant it drops, and leaves the verifier an index it
+ * cannot bound.
+ */
+static __always_inline __u32 opaque(__u32 v)
+{
+	asm volatile("" : "+r"(v));
+	return v;
+}
+
 /* The caller's view of a global function's result is unbounded: bound it here. */
 static __always_inline __u32 slot_of(__u64 v)
 {
-	return log2_slot(v) & (EV_SLOTS - 1);
+	return opaque(log2_slot(v)) & (EV_SLOTS - 1);
 }
 
 /*
@@ -80,7 +100,7 @@ static __always_inline __u32 slot_div(__u64 v, __u32 k, __u64 div, __u32 shift)
 
 	if (j + 1 < EV_SLOTS && v >= div << (j + 1))
 		j++;
-	return j & (EV_SLOTS - 1);
+	return opaque(j) & (EV_SLOTS - 1);
 }
 
 static __always_inline void minmax_add(struct ev_minmax *m, __u64 v)
@@ -152,6 +172,12 @@ static __always_inline bool expr_eval(const struct regs_copy *regs, const volati
 
 		if (kind == EV_TERM_REG) {
 			v = reg_value(regs, t->reg);
+		} else if (kind == EV_TERM_VAR) {
+			if (!(cur.val_mask >> (t->reg & (EV_NVARS - 1)) & 1))
+				return false;
+			v = cur.val[t->reg & (EV_NVARS - 1)];
+		} else if (kind == EV_TERM_CONST) {
+			v = t->off;
 		} else if (kind == EV_TERM_MEM_REG || kind == EV_TERM_MEM_ABS) {
 			addr = t->off;
 			if (kind == EV_TERM_MEM_REG)
@@ -185,6 +211,7 @@ int ev_entry(struct pt_regs *ctx)
 	totals.calls++;
 	cur.start_ns = bpf_ktime_get_ns();
 	cur.deletes = 0;
+	cur.val_mask = 0;
 	cur.evicting = false;
 	cur.active = true;
 	return 0;
@@ -203,26 +230,20 @@ static __always_inline __u64 keys_evicted(void)
 	return keys;
 }
 
-SEC("uretprobe")
-int ev_return(struct pt_regs *ctx)
+/*
+ * The call in flight leaves performEvictions (full plan: its return) or
+ * the eviction path (light plan: an exit site), returning RV.
+ */
+static __always_inline void finish(int rv)
 {
 	struct ev_extrema *now, *all = &extrema[EV_EPOCH_ALL];
 	struct ev_lat_hist *lh;
 	__u64 delta, keys;
 	__u32 phase, ret, k;
-	int rv;
 
-	if (!main_thread())
-		return 0;
-	if (!cur.active) {
-		totals.orphan_returns++;
-		return 0;
-	}
 	cur.active = false;
 	delta = bpf_ktime_get_ns() - cur.start_ns;
-	phase = cur.evicting ? EV_ACTIVE : EV_NOOP;
-
-	rv = (int)PT_REGS_RC(ctx);
+	phase = opaque(cur.evicting ? EV_ACTIVE : EV_NOOP) & (EV_NPHASES - 1);
 	ret = rv == -1 ? EV_RET_MINUS1 : (rv >= 0 && rv <= 2) ? (__u32)rv : EV_RET_OTHER;
 	totals.returns[ret & 7]++;
 
@@ -243,10 +264,100 @@ int ev_return(struct pt_regs *ctx)
 		minmax_add(&all->keys_per_evict, keys);
 		totals.keys_evicted += keys;
 	}
+}
+
+SEC("uretprobe")
+int ev_return(struct pt_regs *ctx)
+{
+	if (!main_thread())
+		return 0;
+	if (!cur.active) {
+		totals.orphan_returns++;
+		return 0;
+	}
+	finish((int)PT_REGS_RC(ctx));
 	return 0;
 }
 
-/* Every site other than entry and return: commands, values, deletes. */
+/* The call reaches the eviction path: counted once; the light plan's clock starts here. */
+static __always_inline void reached_slow_path(void)
+{
+	if (light) {
+		cur.start_ns = bpf_ktime_get_ns();
+		cur.deletes = 0;
+		cur.active = true;
+	} else if (!cur.active || cur.evicting) {
+		return;
+	}
+	cur.evicting = true;
+	totals.evicting_calls++;
+	/* The counter before the first evicting call; later ones continue from the last. */
+	if (evicted_before == ~0ULL)
+		evicted_before = evicted_keys_now();
+}
+
+/*
+ * Whether the jump with condition CC goes to its target, from the flags
+ * the kernel saved before running it (CF bit 0, PF 2, ZF 6, SF 7, OF 11).
+ */
+static __always_inline bool jump_taken(__u32 cc, __u64 fl)
+{
+	bool cf = fl & 1, pf = fl >> 2 & 1, zf = fl >> 6 & 1, sf = fl >> 7 & 1, of = fl >> 11 & 1, t;
+
+	if (cc >= EV_CC_ALWAYS)
+		return true;
+	switch (cc >> 1) {
+	case 0: t = of; break;
+	case 1: t = cf; break;
+	case 2: t = zf; break;
+	case 3: t = cf || zf; break;
+	case 4: t = sf; break;
+	case 5: t = pf; break;
+	case 6: t = sf != of; break;
+	default: t = zf || sf != of; break;
+	}
+	/* Odd conditions are the even ones negated. */
+	return t != (cc & 1);
+}
+
+/* An exit (light plan): the call leaves the eviction path if the jump goes a way that leaves it. */
+static __always_inline void leave(const volatile struct ev_site *s, const struct regs_copy *regs)
+{
+	__u32 way = jump_taken(s->cc, regs->r[EV_EFLAGS]) ? EV_WAY_TAKEN : EV_WAY_NEXT;
+	__u64 v;
+
+	if (!(s->leaves >> way & 1))
+		return;
+	if (!cur.active || !cur.evicting) {
+		totals.orphan_exits++;
+		return;
+	}
+	finish(expr_eval(regs, &s->result[way & 1], &v) ? (int)v : 0x7fffffff);
+}
+
+/* The values site S computes, into cur.val: those over registers and memory first, then those over them. */
+static __always_inline void compute_values(const volatile struct ev_site *s, const struct regs_copy *regs)
+{
+	__u64 v;
+
+#pragma unroll
+	for (int pass = 0; pass < 2; pass++) {
+#pragma unroll
+		for (int i = 0; i < EV_NVARS; i++) {
+			if (!(s->vars >> i & 1) || (s->derived >> i & 1) != (__u32)pass)
+				continue;
+			if (!expr_eval(regs, &s->expr[i], &v)) {
+				totals.read_errors++;
+				cur.val_mask &= ~(1U << i);
+				continue;
+			}
+			cur.val[i] = v;
+			cur.val_mask |= 1U << i;
+		}
+	}
+}
+
+/* Every site other than entry and return: commands, values, deletes, exits. */
 SEC("uprobe")
 int ev_site(struct pt_regs *ctx)
 {
@@ -269,6 +380,7 @@ int ev_site(struct pt_regs *ctx)
 		cur.deletes++;
 		return 0;
 	case EV_SITE_VALUES:
+	case EV_SITE_EXIT:
 		break;
 	default:
 		return 0;
@@ -278,28 +390,33 @@ int ev_site(struct pt_regs *ctx)
 #pragma unroll
 	for (int i = 0; i < EV_NREGS; i++)
 		regs.r[i] = ((const __u64 *)ctx)[i];
+
+	if (s->kind == EV_SITE_EXIT) {
+		leave(s, &regs);
+		return 0;
+	}
+
+	if (s->flags & EV_SITE_SLOWPATH)
+		reached_slow_path();
+	compute_values(s, &regs);
+	if (s->flags & EV_SITE_EARLY)
+		return 0;
 	now = extrema_now();
 	all = &extrema[EV_EPOCH_ALL];
 #pragma unroll
 	for (int i = 0; i < EV_NVARS; i++) {
-		if (!(s->vars & (1U << i)))
+		if (!(s->vars >> i & 1) || !(cur.val_mask >> i & 1))
 			continue;
-		if (!expr_eval(&regs, &s->expr[i], &v)) {
-			totals.read_errors++;
-			continue;
-		}
+		v = cur.val[i];
 		hist_add(&totals.var[i], v);
 		minmax_add(&now->var[i], v);
 		minmax_add(&all->var[i], v);
 	}
-
-	if ((s->flags & EV_SITE_SLOWPATH) && cur.active && !cur.evicting) {
-		cur.evicting = true;
-		totals.evicting_calls++;
-		/* The counter before the first evicting call; later ones continue from the last. */
-		if (evicted_before == ~0ULL)
-			evicted_before = evicted_keys_now();
-	}
+	/* What was kept for this call is spent. */
+	cur.val_mask = 0;
+	/* A slow-path site may be an exit too: noeviction calls leave right there. */
+	if (s->leaves)
+		leave(s, &regs);
 	return 0;
 }
 

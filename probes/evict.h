@@ -39,6 +39,8 @@ enum ev_term_kind {
 	EV_TERM_REG,		/* register */
 	EV_TERM_MEM_REG,	/* 8-byte read at register + off */
 	EV_TERM_MEM_ABS,	/* 8-byte read at runtime address off */
+	EV_TERM_VAR,		/* the call's value of variable reg (enum ev_var), read here or kept from an early site */
+	EV_TERM_CONST,		/* the number off */
 };
 
 struct ev_term {
@@ -55,25 +57,39 @@ struct ev_expr {
 };
 
 enum ev_site_kind {
-	EV_SITE_ENTRY,		/* performEvictions entry: starts the call's clock */
-	EV_SITE_RETURN,		/* performEvictions return (uretprobe) */
+	EV_SITE_ENTRY,		/* performEvictions entry: starts the call's clock (full plan) */
+	EV_SITE_RETURN,		/* performEvictions return (uretprobe, full plan) */
 	EV_SITE_COMMAND,	/* one hit per command (processCommand) */
 	EV_SITE_VALUES,		/* reads getMaxmemoryState's variables */
 	EV_SITE_DELETE,		/* a call deleting an evicted key */
+	EV_SITE_EXIT,		/* a jump where evicting calls leave the eviction path (light plan) */
 };
 
-#define EV_SITE_SLOWPATH 0x1	/* a hit means this call reached the eviction path */
+#define EV_SITE_SLOWPATH 0x1	/* a hit means this call reached the eviction path (light plan: starts its clock) */
+#define EV_SITE_EARLY 0x2	/* its values are kept for the call's slow-path site, not counted here */
 
 /* The cookies of the entry and return sites; every other site follows them. */
 #define EV_SITE_INDEX_ENTRY 0
 #define EV_SITE_INDEX_RETURN 1
 
+/*
+ * Light plan exits: a jump's condition in x86's numbering (jcc's low
+ * nibble: o no b ae e ne be a s ns p np l ge le g), EV_CC_ALWAYS for jmp;
+ * and its ways on (taken, not taken) on which the call leaves.
+ */
+#define EV_CC_ALWAYS 16
+enum ev_way { EV_WAY_TAKEN, EV_WAY_NEXT, EV_NWAYS };
+
 struct ev_site {
 	__u32 kind;		/* enum ev_site_kind */
 	__u32 flags;		/* EV_SITE_* */
 	__u32 vars;		/* bit per enum ev_var read at this site */
-	__u32 pad;
+	__u32 derived;		/* ... of which worked out from others (EV_TERM_VAR), after the rest */
+	__u8 cc;		/* an exit's condition (EV_SITE_EXIT, or a slow-path site that is one) */
+	__u8 leaves;		/* bit per enum ev_way on which the call leaves the eviction path */
+	__u8 pad[6];
 	struct ev_expr expr[EV_NVARS];
+	struct ev_expr result[EV_NWAYS];	/* the function's return value when the call leaves that way */
 };
 
 struct ev_hist {
@@ -92,12 +108,13 @@ struct ev_totals {
 	__u64 calls;			/* performEvictions entries */
 	__u64 returns[EV_NRETS];	/* returns by value */
 	__u64 orphan_returns;		/* returns whose entry came before attach */
+	__u64 orphan_exits;		/* exits whose slow-path hit came before attach (light plan) */
 	__u64 evicting_calls;		/* calls that reached the eviction path */
 	__u64 keys_evicted;		/* sum over calls of keys evicted */
 	__u64 commands;			/* command-site hits */
 	__u64 hits[EV_MAX_SITES];	/* hits by site (cookie); entry and return: calls, returns */
 	__u64 other_threads;		/* hits from a thread other than the main one, ignored */
-	__u64 read_errors;		/* value terms whose memory could not be read */
+	__u64 read_errors;		/* value terms whose memory could not be read, or kept values missing */
 	struct ev_lat_hist lat[EV_NPHASES];
 	struct ev_hist var[EV_NVARS];	/* bytes */
 	struct ev_hist keys_per_evict;	/* keys evicted by each evicting call */

@@ -71,6 +71,7 @@ int analysis__verify(struct analysis *a, struct offsets *o, char *why, size_t le
 struct code_line {
 	uint64_t addr;
 	enum insn_class cls;
+	enum x86_cc cc;		/* a jump's condition; X86_CC_NONE when it is no direct jump */
 	char text[96];		/* AT&T, as gdb shows it ("je 0x11e111") */
 };
 

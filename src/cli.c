@@ -29,7 +29,7 @@ static const char doc[] =
 "variables of getMaxmemoryState (mem_tofree, mem_used, overhead) read by\n"
 "uprobes at per-build instruction offsets.\n"
 "\n"
-"USAGE: redprof -p PID [-i SECS] [-d SECS] [-u|-m] [--text|--json]\n"
+"USAGE: redprof -p PID [-i SECS] [-d SECS] [-u|-m] [--text|--json] [--full]\n"
 "               [--export FILE [--format json|csv|openmetrics]] [--listen [ADDR:]PORT]\n"
 "       redprof report SNAPSHOT.json [SNAPSHOT2.json] [-o FILE.html|FILE.svg]\n"
 "       redprof offsets generate (BINARY | -p PID) [-o FILE] [--strategy dwarf|disasm]\n"
@@ -56,6 +56,7 @@ enum {
 	OPT_EXPORT,
 	OPT_FORMAT,
 	OPT_LISTEN,
+	OPT_FULL,
 };
 
 static const struct argp_option options[] = {
@@ -74,6 +75,8 @@ static const struct argp_option options[] = {
 	{ "format", OPT_FORMAT, "json|csv|openmetrics", 0, "Format of the --export files", 0 },
 	{ "listen", OPT_LISTEN, "[ADDR:]PORT", 0, "Serve /metrics (OpenMetrics) on PORT of 127.0.0.1, or of ADDR "
 	  "(e.g. 0.0.0.0:PORT for other hosts)", 0 },
+	{ "full", OPT_FULL, NULL, 0, "Probe every eviction call's entry and return (2 probe hits per command) to "
+	  "time calls that do not evict too; by default only evicting calls are probed", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf, site choices)", 0 },
 	{ 0 },
 };
@@ -169,6 +172,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --listen '%s': give PORT (on 127.0.0.1), ADDR:PORT or [ADDR6]:PORT, "
 				   "with a numeric address and a port from 1 to 65535", arg);
 		env->listen = arg;
+		break;
+	case OPT_FULL:
+		env->full = true;
 		break;
 	case 'v':
 		env->verbose++;

@@ -37,6 +37,7 @@ struct env {
 	enum output_mode output;
 	const char *offsets_file;
 	const char *offsets_dir;
+	bool full;		/* --full: probe every call, not only evicting ones */
 	int verbose;
 	struct export_opt exports[CLI_MAX_EXPORTS];
 	size_t nexports;

@@ -203,6 +203,36 @@ void elf_image__close(struct elf_image *img)
 	free(img);
 }
 
+const char *elf_image__import_at(const struct elf_image *img, uint64_t slot)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		Elf_Data *data, *syms;
+		Elf_Scn *symscn;
+		GElf_Shdr sh, symsh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+		    !(symscn = elf_getscn(img->elf, sh.sh_link)) || !gelf_getshdr(symscn, &symsh) ||
+		    symsh.sh_type != SHT_DYNSYM || !(data = elf_getdata(scn, NULL)) || !(syms = elf_getdata(symscn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			int type;
+
+			if (!gelf_getrela(data, (int)i, &r) || r.r_offset != slot)
+				continue;
+			type = (int)GELF_R_TYPE(r.r_info);
+			if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+				return NULL;
+			return elf_strptr(img->elf, symsh.sh_link, sym.st_name);
+		}
+	}
+	return NULL;
+}
+
 static int find_unique(const struct elf_sym *arr, size_t n, const char *name, struct elf_sym *out)
 {
 	const struct elf_sym *found = NULL;

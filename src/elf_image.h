@@ -39,6 +39,12 @@ struct elf_image {
 	char build_id[2 * BUILD_ID_MAX + 1];	/* hex, "" when absent */
 };
 
+/*
+ * The function the dynamic loader puts in the GOT slot at link-time
+ * address SLOT (a PLT stub or a -fno-plt call jumps through it), or NULL.
+ */
+const char *elf_image__import_at(const struct elf_image *img, uint64_t slot);
+
 /* Opens PATH; -ENOEXEC when it is not a 64-bit x86-64 ELF executable. */
 int elf_image__open(const char *path, struct elf_image **out);
 void elf_image__close(struct elf_image *img);

@@ -76,6 +76,9 @@ static int var_of(enum measure m)
 	return (int)(m - M_MEM_REPORTED) + EV_MEM_REPORTED;
 }
 
+#define LIGHT_NOOP "the light plan probes nothing a call that does not evict runs, so their latency is not " \
+	"measured; --full measures it (two probe hits per command)"
+
 const char *measure_unavailable(const struct session *s, const struct sample *smp, enum measure m)
 {
 	const char *no_calls = session__why_no_evictions(s, smp);
@@ -83,9 +86,12 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 
 	switch (m) {
 	case M_EVICT_LATENCY:
-		return no_calls;
-	case M_EVICT_LATENCY_ACTIVE:
+		return p->light ? LIGHT_NOOP : no_calls;
 	case M_EVICT_LATENCY_NOOP:
+		if (p->light)
+			return LIGHT_NOOP;
+		return p->slowpath ? no_calls : p->why_no_values;
+	case M_EVICT_LATENCY_ACTIVE:
 		return p->slowpath ? no_calls : p->why_no_values;
 	case M_KEYS_PER_EVICT:
 		return p->keys ? no_calls : p->why_no_values;

@@ -15,14 +15,16 @@
 
 #include "x86.h"
 
-#define OFFSETS_FORMAT 1
+#define OFFSETS_FORMAT 2		/* written; format 1 is still read */
 #define OFFSETS_MAX_TERMS 3
+#define OFFSETS_MAX_FROM 4		/* instructions that may have produced one term */
 #define OFFSETS_MAX_SITES 4
 #define OFFSETS_MAX_DELETES 8
+#define OFFSETS_MAX_EXITS 8
 #define OFFSETS_MAX_PARTS 8
 
 /* getMaxmemoryState()'s variables, in the order of enum ev_var. */
-enum var { VAR_MEM_REPORTED, VAR_OVERHEAD, VAR_MEM_USED, VAR_MEM_TOFREE, NVARS };
+enum var { VAR_MEM_REPORTED, VAR_OVERHEAD, VAR_MEM_USED, VAR_MEM_TOFREE, NVARS, VAR_NONE = -1 };
 
 /* Globals redprof reads from the target's memory. */
 enum global { G_MAXMEMORY, G_STAT_NUMCOMMANDS, G_STAT_EVICTEDKEYS, G_USED_MEMORY, NGLOBALS };
@@ -33,14 +35,19 @@ enum term_kind {
 	TERM_REG,	/* a register */
 	TERM_MEM,	/* 8 bytes at register + off */
 	TERM_GLOBAL,	/* 8 bytes at a global: a link-time address */
+	TERM_VAR,	/* another variable's value in the same call (format 2) */
+	TERM_CONST,	/* the number off (format 2, exit results) */
 };
 
 struct term {
 	enum term_kind kind;
 	int sign;		/* +1 or -1 */
 	enum gpr reg;		/* TERM_REG, TERM_MEM */
-	int64_t off;		/* TERM_MEM displacement; TERM_GLOBAL link-time address */
-	uint64_t from;		/* instruction that produced it (not for TERM_GLOBAL) */
+	enum var var;		/* TERM_VAR */
+	int64_t off;		/* TERM_MEM displacement; TERM_GLOBAL link-time address; TERM_CONST value */
+	/* TERM_REG, TERM_MEM: the instructions that may have produced it, every one reaching the site */
+	uint64_t from[OFFSETS_MAX_FROM];
+	int nfrom;
 	char sym[32];		/* TERM_GLOBAL: object the address is in, "" when absolute */
 	int64_t sym_off;	/* TERM_GLOBAL: offset in sym */
 };
@@ -58,6 +65,12 @@ struct site_rec {
 	enum insn_class cls;
 	char insn[80];		/* AT&T text, checked against the binary */
 	bool slowpath;		/* reached only when mem_used > maxmemory */
+	/*
+	 * Format 2: reached once by every call that goes on to evict, before
+	 * the slow path, and by no call with mem_reported <= maxmemory; its
+	 * values are kept for the call's slow-path site.
+	 */
+	bool early;
 	enum strategy strategy;
 };
 
@@ -73,6 +86,27 @@ struct delete_rec {
 	uint64_t file_offset;
 	enum insn_class cls;
 	char insn[80];
+	enum strategy strategy;
+};
+
+/* The two ways on from a jump: taken (a jmp's only one) and not taken. */
+enum edge { EDGE_TAKEN, EDGE_NEXT, NEDGES };
+
+/*
+ * Format 2: a jump where evicting calls leave the eviction path, after the
+ * slow-path site (light plans time evicting calls between the two). Each
+ * way on from it either leaves, with the function's return value then (a
+ * register or a constant), or stays on the path to another exit; every
+ * evicting call leaves exactly once. The slow-path site itself may be one.
+ */
+struct exit_rec {
+	char name[16];
+	uint64_t addr;
+	uint64_t file_offset;
+	enum insn_class cls;
+	char insn[80];
+	bool leaves[NEDGES];
+	struct expr result[NEDGES];	/* where leaves */
 	enum strategy strategy;
 };
 
@@ -104,6 +138,8 @@ struct offsets {
 	struct value_rec value[NVARS];
 	struct delete_rec del[OFFSETS_MAX_DELETES];
 	int ndeletes;
+	struct exit_rec exit[OFFSETS_MAX_EXITS];
+	int nexits;
 	struct global_rec global[NGLOBALS];
 };
 
@@ -114,8 +150,11 @@ int var_parse(const char *s);		/* -1 when unknown */
 int global_parse(const char *s);
 int strategy_parse(const char *s);
 
-/* "rbx-r12", "[rsp+0x20]+[server+3040]": the file's spelling. */
+/* "rbx-r12", "[rsp+0x20]+[server+3040]", "mem_reported-mem_used": the file's spelling. */
 void expr_format(const struct expr *e, char *buf, size_t len);
+
+/* Whether E reads another variable (a value derived across sites). */
+bool expr_derived(const struct expr *e);
 
 /* Parses a file; on error -EINVAL and "FILE:LINE: what is wrong" in ERR. */
 int offsets_parse(const char *path, struct offsets *o, char *err, size_t errlen);

@@ -207,14 +207,25 @@ static void show_term(struct analysis *an, const struct elf_sym *fn, const struc
 	switch (t->kind) {
 	case TERM_REG:
 	case TERM_MEM:
-		offsets_code_name(o, t->from, name, sizeof(name));
-		insn_text(an, fn, t->from, text, sizeof(text));
-		if (t->kind == TERM_REG)
-			printf("        %s: set at %s%s%s%s\n", gpr_name(t->reg), name, text[0] ? " (" : "", text,
-			       text[0] ? ")" : "");
-		else
-			printf("        [%s%+" PRId64 "]: stored at %s%s%s%s\n", gpr_name(t->reg), t->off, name,
-			       text[0] ? " (" : "", text, text[0] ? ")" : "");
+		for (int k = 0; k < t->nfrom; k++) {
+			const char *either = k ? "     or " : "";
+
+			offsets_code_name(o, t->from[k], name, sizeof(name));
+			insn_text(an, fn, t->from[k], text, sizeof(text));
+			if (t->kind == TERM_REG)
+				printf("        %s%s: set at %s%s%s%s\n", either, gpr_name(t->reg), name,
+				       text[0] ? " (" : "", text, text[0] ? ")" : "");
+			else
+				printf("        %s[%s%+" PRId64 "]: stored at %s%s%s%s\n", either, gpr_name(t->reg), t->off,
+				       name, text[0] ? " (" : "", text, text[0] ? ")" : "");
+		}
+		break;
+	case TERM_VAR:
+		printf("        %s: as read for this call%s\n", var_name(t->var),
+		       o->value[t->var].present && o->site[o->value[t->var].site].early ? " at the early site" : "");
+		break;
+	case TERM_CONST:
+		printf("        %" PRId64 ": a constant\n", t->off);
 		break;
 	case TERM_GLOBAL:
 		if (t->sym[0])
@@ -242,18 +253,19 @@ static void show(const struct offsets *o, struct analysis *an, const struct elf_
 		printf("  (give the executable to see the disassembly: redprof offsets show FILE BINARY)\n");
 	for (int s = 0; s < o->nsites; s++) {
 		const struct site_rec *site = &o->site[s];
-		uint64_t marks[NVARS * OFFSETS_MAX_TERMS];
+		uint64_t marks[NVARS * OFFSETS_MAX_TERMS * OFFSETS_MAX_FROM];
 		int nmarks = 0;
 
 		offsets_code_name(o, site->addr, name, sizeof(name));
 		printf("\nsite %s: %s, file offset 0x%" PRIx64 ", \"%s\", %s (%s)%s\n", site->name, name,
 		       site->file_offset, site->insn, insn_class_name(site->cls),
 		       site->cls == INSN_EMULATED ? "about 1 us a hit" : "single-stepped, 15-20 us a hit",
-		       site->slowpath ? "; runs only when mem_used > maxmemory" : "");
+		       site->slowpath ? "; runs only when mem_used > maxmemory"
+		       : site->early ? "; runs once on the way to the slow path, its values kept for it" : "");
 		for (int v = 0; v < NVARS; v++)
 			for (int i = 0; o->value[v].present && o->value[v].site == s && i < o->value[v].e.n; i++)
-				if (o->value[v].e.t[i].kind != TERM_GLOBAL)
-					marks[nmarks++] = o->value[v].e.t[i].from;
+				for (int k = 0; k < o->value[v].e.t[i].nfrom; k++)
+					marks[nmarks++] = o->value[v].e.t[i].from[k];
 		if (an)
 			show_disassembly(an, o, site->addr, marks, nmarks);
 		for (int v = 0; v < NVARS; v++) {
@@ -270,6 +282,28 @@ static void show(const struct offsets *o, struct analysis *an, const struct elf_
 	for (int v = 0; v < NVARS; v++)
 		if (!o->value[v].present)
 			printf("\n%s: not available for this build\n", var_name((enum var)v));
+	for (int i = 0; i < o->nexits; i++) {
+		const struct exit_rec *x = &o->exit[i];
+
+		offsets_code_name(o, x->addr, name, sizeof(name));
+		printf("\nexit %s: %s, file offset 0x%" PRIx64 ", \"%s\", %s\n", x->name, name, x->file_offset,
+		       x->insn, insn_class_name(x->cls));
+		for (int k = 0; k < NEDGES; k++) {
+			const char *way = k == EDGE_TAKEN ? "taken" : "not taken";
+
+			/* A jmp has one way on. */
+			if (k == EDGE_NEXT && !strncmp(x->insn, "jmp", 3))
+				continue;
+			if (!x->leaves[k]) {
+				printf("    %-9s: goes on along the eviction path\n", way);
+				continue;
+			}
+			expr_format(&x->result[k], e, sizeof(e));
+			printf("    %-9s: leaves it, returning %s\n", way, e);
+		}
+	}
+	if (!o->nexits)
+		printf("\nexits: none (the light plan needs them: redprof -p falls back to the full plan)\n");
 	if (o->ndeletes)
 		printf("\ndelete calls (keys evicted, used only without stat_evictedkeys):\n");
 	for (int i = 0; i < o->ndeletes; i++) {

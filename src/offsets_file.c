@@ -89,6 +89,40 @@ static void term_format(const struct term *t, char *buf, size_t len)
 		else
 			snprintf(buf, len, "[0x%" PRIx64 "]", (uint64_t)t->off);
 		break;
+	case TERM_VAR:
+		snprintf(buf, len, "%s", var_name(t->var));
+		break;
+	case TERM_CONST:
+		snprintf(buf, len, "%" PRId64, t->off);
+		break;
+	}
+}
+
+bool expr_derived(const struct expr *e)
+{
+	for (int i = 0; i < e->n; i++)
+		if (e->t[i].kind == TERM_VAR)
+			return true;
+	return false;
+}
+
+/* The producers of E's terms: A|B for alternatives, - for a term no instruction produces. */
+static void producers_write(const struct offsets *o, const struct expr *e, FILE *f)
+{
+	char b[128];
+
+	for (int i = 0; i < e->n; i++) {
+		const struct term *t = &e->t[i];
+
+		fputs(i ? "," : "", f);
+		if ((t->kind != TERM_REG && t->kind != TERM_MEM) || !t->nfrom) {
+			fputc('-', f);
+			continue;
+		}
+		for (int k = 0; k < t->nfrom; k++) {
+			offsets_code_name(o, t->from[k], b, sizeof(b));
+			fprintf(f, "%s%s", k ? "|" : "", b);
+		}
 	}
 }
 
@@ -113,7 +147,7 @@ static const char *class_word(enum insn_class c)
 
 int offsets_write(const struct offsets *o, FILE *f)
 {
-	char a[128], b[128];
+	char a[128], b[160];
 
 	fprintf(f, "# redprof offset file: where getMaxmemoryState()'s variables can be read by\n"
 		   "# uprobes in one build of %s, keyed by its GNU build-id. Format: redprof-offsets(5).\n"
@@ -139,14 +173,19 @@ int offsets_write(const struct offsets *o, FILE *f)
 		offsets_code_name(o, s->addr, a, sizeof(a));
 		if (s->slowpath)
 			fprintf(f, "# %s runs only when mem_used > maxmemory: once per evicting call.\n", a);
+		if (s->early)
+			fprintf(f, "# %s runs once on the way to the slow path, only when mem_reported > maxmemory:\n"
+				   "# its values are kept for the slow-path site.\n", a);
 		if (s->cls != INSN_EMULATED)
 			fprintf(f, "# No emulated instruction holds these values: a hit here is single-stepped.\n");
 		fprintf(f, "site %s %s 0x%" PRIx64 " %s %s \"%s\"%s\n", s->name, a, s->file_offset,
-			class_word(s->cls), strategy_name(s->strategy), s->insn, s->slowpath ? " slowpath" : "");
+			class_word(s->cls), strategy_name(s->strategy), s->insn,
+			s->slowpath ? " slowpath" : s->early ? " early" : "");
 	}
 
 	fprintf(f, "\n# Values: variable, site, expression over registers ([reg+off] and [global] read 8\n"
-		   "# bytes), then the instruction that set each term (- for a global read at the hit).\n");
+		   "# bytes) or other variables, then the instructions that may have set each term\n"
+		   "# (A|B: either, and only those; - for a global or a variable).\n");
 	for (int v = 0; v < NVARS; v++) {
 		const struct value_rec *r = &o->value[v];
 
@@ -156,14 +195,26 @@ int offsets_write(const struct offsets *o, FILE *f)
 		}
 		expr_format(&r->e, a, sizeof(a));
 		fprintf(f, "value %s %s %s from ", var_name((enum var)v), o->site[r->site].name, a);
-		for (int i = 0; i < r->e.n; i++) {
-			if (r->e.t[i].kind == TERM_GLOBAL)
-				snprintf(b, sizeof(b), "-");
-			else
-				offsets_code_name(o, r->e.t[i].from, b, sizeof(b));
-			fprintf(f, "%s%s", i ? "," : "", b);
-		}
+		producers_write(o, &r->e, f);
 		fprintf(f, " %s\n", strategy_name(r->strategy));
+	}
+
+	if (o->nexits)
+		fprintf(f, "\n# Exits of the eviction path: jumps where evicting calls leave it, each exactly once.\n"
+			   "# Per way on (taken, next): the function's return value when the call leaves that\n"
+			   "# way, or - when it goes on to another exit.\n");
+	for (int i = 0; i < o->nexits; i++) {
+		const struct exit_rec *x = &o->exit[i];
+
+		offsets_code_name(o, x->addr, a, sizeof(a));
+		fprintf(f, "exit %s %s 0x%" PRIx64 " %s %s \"%s\"", x->name, a, x->file_offset, class_word(x->cls),
+			strategy_name(x->strategy), x->insn);
+		for (int e = 0; e < NEDGES; e++) {
+			if (x->leaves[e])
+				expr_format(&x->result[e], b, sizeof(b));
+			fprintf(f, " %s %s", e == EDGE_TAKEN ? "taken" : "next", x->leaves[e] ? b : "-");
+		}
+		fputc('\n', f);
 	}
 
 	if (o->ndeletes)
@@ -199,6 +250,15 @@ int offsets_write(const struct offsets *o, FILE *f)
  * ------------------------------------------------------------------ */
 
 #define MAX_FIELDS 12
+#define MAX_REFS (OFFSETS_MAX_SITES + OFFSETS_MAX_DELETES + OFFSETS_MAX_EXITS + \
+		  (NVARS + OFFSETS_MAX_EXITS) * OFFSETS_MAX_TERMS * OFFSETS_MAX_FROM)
+
+/* A code location named by a symbol, resolved once the function and its parts are read. */
+struct code_ref {
+	uint64_t *addr;		/* holds the offset until resolved */
+	char name[96];
+	int line;
+};
 
 struct parser {
 	const char *name;
@@ -210,7 +270,8 @@ struct parser {
 	/* unresolved references, checked once the file is read */
 	char value_site[NVARS][16];
 	int value_line[NVARS];
-	char code_ref[OFFSETS_MAX_SITES + OFFSETS_MAX_DELETES + NVARS * OFFSETS_MAX_TERMS][96];
+	struct code_ref ref[MAX_REFS];
+	int nrefs;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -283,47 +344,51 @@ static int hex_number(struct parser *p, const char *s, const char *what, uint64_
 	return 0;
 }
 
-/* NAME+DEC, NAME, or 0xHEX: resolved against the function and parts once all are read. */
-static int code_location(struct parser *p, const char *s, uint64_t *addr, char *ref, size_t reflen)
+/* NAME+DEC, NAME, or 0xHEX: a name is resolved against the function and parts once all are read. */
+static int code_location(struct parser *p, const char *s, uint64_t *addr)
 {
 	const char *plus = strrchr(s, '+');
+	struct code_ref *r;
 	uint64_t off = 0;
 
 	*addr = 0;
-	ref[0] = '\0';
 	if (!strncmp(s, "0x", 2))
 		return hex_number(p, s, "address", addr);
+	if (p->nrefs == MAX_REFS)
+		return fail(p, "too many code locations");
+	r = &p->ref[p->nrefs];
 	if (plus) {
 		if (!decimal(plus + 1, &off))
 			return fail(p, "malformed offset in '%s': give NAME+DECIMAL", s);
-		snprintf(ref, reflen, "%.*s", (int)(plus - s), s);
+		snprintf(r->name, sizeof(r->name), "%.*s", (int)(plus - s), s);
 	} else {
-		snprintf(ref, reflen, "%s", s);
+		snprintf(r->name, sizeof(r->name), "%s", s);
 	}
-	if (!ref[0])
+	if (!r->name[0])
 		return fail(p, "malformed location '%s'", s);
-	*addr = off;	/* relative to REF until resolved */
+	r->addr = addr;
+	r->line = p->line;
+	p->nrefs++;
+	*addr = off;	/* relative to the name until resolved */
 	return 0;
 }
 
-static int resolve(struct parser *p, const char *ref, uint64_t *addr, int line)
+static int resolve(struct parser *p, const struct code_ref *r)
 {
 	const struct offsets *o = p->o;
 
-	if (!ref[0])
-		return 0;
-	if (!strcmp(ref, o->function)) {
-		*addr += o->func_addr;
+	if (!strcmp(r->name, o->function)) {
+		*r->addr += o->func_addr;
 		return 0;
 	}
 	for (int i = 0; i < o->nparts; i++) {
-		if (o->part[i].name[0] && !strcmp(ref, o->part[i].name)) {
-			*addr += o->part[i].addr;
+		if (o->part[i].name[0] && !strcmp(r->name, o->part[i].name)) {
+			*r->addr += o->part[i].addr;
 			return 0;
 		}
 	}
-	p->line = line;
-	return fail(p, "'%s' is neither the function nor one of its parts", ref);
+	p->line = r->line;
+	return fail(p, "'%s' is neither the function nor one of its parts", r->name);
 }
 
 static int class_of(struct parser *p, const char *s, enum insn_class *c)
@@ -376,6 +441,16 @@ static int parse_term(struct parser *p, const char *s, struct term *t)
 
 	memset(t, 0, sizeof(*t));
 	if (s[0] != '[') {
+		if (p->o->format >= 2 && var_parse(s) >= 0) {
+			t->kind = TERM_VAR;
+			t->var = (enum var)var_parse(s);
+			return 0;
+		}
+		if (p->o->format >= 2 && decimal(s, &v)) {
+			t->kind = TERM_CONST;
+			t->off = (int64_t)v;
+			return 0;
+		}
 		t->kind = TERM_REG;
 		t->reg = gpr_parse(s);
 		if (t->reg == GPR_NONE)
@@ -460,8 +535,9 @@ static int rec_site(struct parser *p, char **f, int n)
 	struct offsets *o = p->o;
 	struct site_rec *s;
 
-	if (n != 7 && !(n == 8 && !strcmp(f[7], "slowpath")))
-		return fail(p, "site wants: NAME LOCATION FILE-OFFSET CLASS STRATEGY \"INSTRUCTION\" [slowpath]");
+	if (n != 7 && !(n == 8 && (!strcmp(f[7], "slowpath") || (!strcmp(f[7], "early") && o->format >= 2))))
+		return fail(p, "site wants: NAME LOCATION FILE-OFFSET CLASS STRATEGY \"INSTRUCTION\" [slowpath%s]",
+			    o->format >= 2 ? "|early" : "");
 	for (int i = 0; i < o->nsites; i++)
 		if (!strcmp(o->site[i].name, f[1]))
 			return fail(p, "duplicate site '%s'", f[1]);
@@ -472,13 +548,49 @@ static int rec_site(struct parser *p, char **f, int n)
 	s = &o->site[o->nsites];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", f[1]);
-	if (code_location(p, f[2], &s->addr, p->code_ref[o->nsites], sizeof(p->code_ref[0])) ||
-	    hex_number(p, f[3], "file offset", &s->file_offset) || class_of(p, f[4], &s->cls) ||
-	    strategy_of(p, f[5], &s->strategy))
+	if (code_location(p, f[2], &s->addr) || hex_number(p, f[3], "file offset", &s->file_offset) ||
+	    class_of(p, f[4], &s->cls) || strategy_of(p, f[5], &s->strategy))
 		return -EINVAL;
 	snprintf(s->insn, sizeof(s->insn), "%s", f[6]);
-	s->slowpath = n == 8;
+	s->slowpath = n == 8 && !strcmp(f[7], "slowpath");
+	s->early = n == 8 && !strcmp(f[7], "early");
 	o->nsites++;
+	return 0;
+}
+
+/* PRODUCERS for the terms of E: comma-separated per term, alternatives joined by |, - for none. */
+static int producers(struct parser *p, char *list, struct expr *e, const char *what)
+{
+	char *prod, *save = NULL;
+	int i = 0;
+
+	for (prod = strtok_r(list, ",", &save); prod; prod = strtok_r(NULL, ",", &save), i++) {
+		struct term *t = &e->t[i];
+		char *alt, *save2 = NULL;
+		bool produced;
+
+		if (i >= e->n)
+			return fail(p, "more producers than terms in %s", what);
+		produced = t->kind == TERM_REG || t->kind == TERM_MEM;
+		if (!strcmp(prod, "-")) {
+			if (produced)
+				return fail(p, "term %d of %s is not a global but has no producer", i + 1, what);
+			continue;
+		}
+		if (!produced)
+			return fail(p, "term %d of %s is a %s: its producer must be '-'", i + 1, what,
+				    t->kind == TERM_GLOBAL ? "global" : "variable");
+		if (strchr(prod, '|') && p->o->format < 2)
+			return fail(p, "alternative producers (A|B) need format 2");
+		for (alt = strtok_r(prod, "|", &save2); alt; alt = strtok_r(NULL, "|", &save2)) {
+			if (t->nfrom == OFFSETS_MAX_FROM)
+				return fail(p, "term %d of %s has more than %d producers", i + 1, what, OFFSETS_MAX_FROM);
+			if (code_location(p, alt, &t->from[t->nfrom++]))
+				return -EINVAL;
+		}
+	}
+	if (i != e->n)
+		return fail(p, "%s has %d terms but %d producers", what, e->n, i);
 	return 0;
 }
 
@@ -486,8 +598,7 @@ static int rec_value(struct parser *p, char **f, int n)
 {
 	struct offsets *o = p->o;
 	struct value_rec *r;
-	char *prod, *save = NULL;
-	int v, i = 0;
+	int v;
 
 	if (n != 7 || strcmp(f[4], "from"))
 		return fail(p, "value wants: VARIABLE SITE EXPRESSION from PRODUCER[,PRODUCER...] STRATEGY");
@@ -502,23 +613,58 @@ static int rec_value(struct parser *p, char **f, int n)
 	p->value_line[v] = p->line;
 	if (parse_expr(p, f[3], &r->e) || strategy_of(p, f[6], &r->strategy))
 		return -EINVAL;
-	for (prod = strtok_r(f[5], ",", &save); prod; prod = strtok_r(NULL, ",", &save), i++) {
-		char *ref = p->code_ref[OFFSETS_MAX_SITES + OFFSETS_MAX_DELETES + v * OFFSETS_MAX_TERMS + i];
+	for (int i = 0; i < r->e.n; i++)
+		if (r->e.t[i].kind == TERM_CONST)
+			return fail(p, "a value is no constant: term %d of %s", i + 1, f[1]);
+	return producers(p, f[5], &r->e, f[1]);
+}
 
-		if (i >= r->e.n)
-			return fail(p, "more producers than terms in %s", f[1]);
-		if (!strcmp(prod, "-")) {
-			if (r->e.t[i].kind != TERM_GLOBAL)
-				return fail(p, "term %d of %s is not a global but has no producer", i + 1, f[1]);
-			continue;
-		}
-		if (r->e.t[i].kind == TERM_GLOBAL)
-			return fail(p, "term %d of %s is a global: its producer must be '-'", i + 1, f[1]);
-		if (code_location(p, prod, &r->e.t[i].from, ref, sizeof(p->code_ref[0])))
-			return -EINVAL;
-	}
-	if (i != r->e.n)
-		return fail(p, "%s has %d terms but %d producers", f[1], r->e.n, i);
+/* One way on from an exit: "-", or the return value (a register or a constant) when the call leaves that way. */
+static int exit_edge(struct parser *p, struct exit_rec *x, enum edge e, const char *word, const char *text)
+{
+	struct expr *r = &x->result[e];
+
+	if (!strcmp(text, "-"))
+		return 0;
+	x->leaves[e] = true;
+	if (parse_expr(p, text, r))
+		return -EINVAL;
+	if (r->n == 1 && r->t[0].kind == TERM_CONST && r->t[0].sign < 0)
+		r->t[0] = (struct term){ .kind = TERM_CONST, .sign = 1, .off = -r->t[0].off };
+	if (r->n != 1 || (r->t[0].kind != TERM_REG && r->t[0].kind != TERM_CONST) || r->t[0].sign < 0)
+		return fail(p, "exit %s: the return value %s is a register or a constant, or - when the call "
+			    "does not leave that way", x->name, word);
+	return 0;
+}
+
+static int rec_exit(struct parser *p, char **f, int n)
+{
+	struct offsets *o = p->o;
+	struct exit_rec *x;
+
+	if (o->format < 2)
+		return fail(p, "exit records need format 2");
+	if (n != 11 || strcmp(f[7], "taken") || strcmp(f[9], "next"))
+		return fail(p, "exit wants: NAME LOCATION FILE-OFFSET CLASS STRATEGY \"INSTRUCTION\" taken RESULT|- "
+			    "next RESULT|-");
+	for (int i = 0; i < o->nexits; i++)
+		if (!strcmp(o->exit[i].name, f[1]))
+			return fail(p, "duplicate exit '%s'", f[1]);
+	if (o->nexits == OFFSETS_MAX_EXITS)
+		return fail(p, "more than %d exits", OFFSETS_MAX_EXITS);
+	if (strlen(f[1]) >= sizeof(x->name) || !isalpha((unsigned char)f[1][0]))
+		return fail(p, "malformed exit name '%s'", f[1]);
+	x = &o->exit[o->nexits];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->name, sizeof(x->name), "%s", f[1]);
+	if (code_location(p, f[2], &x->addr) || hex_number(p, f[3], "file offset", &x->file_offset) ||
+	    class_of(p, f[4], &x->cls) || strategy_of(p, f[5], &x->strategy) ||
+	    exit_edge(p, x, EDGE_TAKEN, "taken", f[8]) || exit_edge(p, x, EDGE_NEXT, "next", f[10]))
+		return -EINVAL;
+	snprintf(x->insn, sizeof(x->insn), "%s", f[6]);
+	if (!x->leaves[EDGE_TAKEN] && !x->leaves[EDGE_NEXT])
+		return fail(p, "exit %s leaves the eviction path neither way", f[1]);
+	o->nexits++;
 	return 0;
 }
 
@@ -533,8 +679,8 @@ static int rec_delete(struct parser *p, char **f, int n)
 		return fail(p, "more than %d delete sites", OFFSETS_MAX_DELETES);
 	d = &o->del[o->ndeletes];
 	memset(d, 0, sizeof(*d));
-	if (code_location(p, f[1], &d->addr, p->code_ref[OFFSETS_MAX_SITES + o->ndeletes], sizeof(p->code_ref[0])) ||
-	    hex_number(p, f[2], "file offset", &d->file_offset) || class_of(p, f[3], &d->cls) ||
+	if (code_location(p, f[1], &d->addr) || hex_number(p, f[2], "file offset", &d->file_offset) ||
+	    class_of(p, f[3], &d->cls) ||
 	    strategy_of(p, f[4], &d->strategy))
 		return -EINVAL;
 	for (int i = 0; i < o->ndeletes; i++)
@@ -577,8 +723,8 @@ static int record(struct parser *p, char **f, int n)
 			return fail(p, "duplicate redprof-offsets line");
 		if (n != 2 || number(p, f[1], "format version", &v))
 			return -EINVAL;
-		if (v != OFFSETS_FORMAT)
-			return fail(p, "format %" PRIu64 " is not supported: this redprof reads format %d", v,
+		if (v < 1 || v > OFFSETS_FORMAT)
+			return fail(p, "format %" PRIu64 " is not supported: this redprof reads formats 1 to %d", v,
 				    OFFSETS_FORMAT);
 		o->format = (int)v;
 		p->seen_format = true;
@@ -638,6 +784,8 @@ static int record(struct parser *p, char **f, int n)
 		return rec_value(p, f, n);
 	} else if (!strcmp(f[0], "delete")) {
 		return rec_delete(p, f, n);
+	} else if (!strcmp(f[0], "exit")) {
+		return rec_exit(p, f, n);
 	} else if (!strcmp(f[0], "global")) {
 		return rec_global(p, f, n);
 	} else {
@@ -669,12 +817,10 @@ static int finish(struct parser *p)
 		return missing(p, "missing function line");
 	if (!p->seen_inlined)
 		return missing(p, "missing inlined line");
-	for (int i = 0; i < o->nsites; i++)
-		if (resolve(p, p->code_ref[i], &o->site[i].addr, end))
+	for (int i = 0; i < p->nrefs; i++)
+		if (resolve(p, &p->ref[i]))
 			return -EINVAL;
-	for (int i = 0; i < o->ndeletes; i++)
-		if (resolve(p, p->code_ref[OFFSETS_MAX_SITES + i], &o->del[i].addr, end))
-			return -EINVAL;
+	p->line = end;
 	for (int v = 0; v < NVARS; v++) {
 		struct value_rec *r = &o->value[v];
 
@@ -689,10 +835,6 @@ static int finish(struct parser *p)
 			return fail(p, "%s refers to site '%s', which the file does not define", var_name((enum var)v),
 				    p->value_site[v]);
 		}
-		for (int i = 0; i < r->e.n; i++)
-			if (resolve(p, p->code_ref[OFFSETS_MAX_SITES + OFFSETS_MAX_DELETES + v * OFFSETS_MAX_TERMS + i],
-				    &r->e.t[i].from, p->value_line[v]))
-				return -EINVAL;
 	}
 	return 0;
 }

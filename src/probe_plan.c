@@ -26,6 +26,15 @@ const char *site_class_name(int cls)
 	}
 }
 
+double site_class_hit_ns(int cls)
+{
+	switch (cls) {
+	case SITE_EMULATED: return 1000;
+	case SITE_SINGLE_STEPPED: return 17000;
+	default: return 2000;
+	}
+}
+
 static struct plan_site *plan_push(struct probe_plan *plan)
 {
 	if (plan->n >= EV_MAX_SITES)
@@ -47,6 +56,7 @@ static int site_at(struct plan_site *s, const struct target *t, const struct elf
 	s->addr = addr;
 	s->fn = *fn;
 	s->cls = line.cls == INSN_EMULATED ? SITE_EMULATED : SITE_SINGLE_STEPPED;
+	s->spec.cc = (__u8)line.cc;
 	if (addr == fn->addr)
 		snprintf(s->name, sizeof(s->name), "%s", fn->name);
 	else
@@ -92,9 +102,81 @@ static int ev_expr_of(const struct expr *e, const struct target *t, struct ev_ex
 			k->kind = EV_TERM_MEM_ABS;
 			k->off = (__s64)((uint64_t)term->off + t->bias);
 			break;
+		case TERM_VAR:
+			k->kind = EV_TERM_VAR;
+			k->reg = (__u8)term->var;
+			break;
+		case TERM_CONST:
+			k->kind = EV_TERM_CONST;
+			k->off = term->off;
+			break;
 		}
 	}
 	return 0;
+}
+
+/* V's value kept from the early site where the file reads it. */
+static void kept_value(struct ev_site *spec, enum var v)
+{
+	spec->expr[v] = (struct ev_expr){ .t[0] = { .kind = EV_TERM_VAR, .sign = 1, .reg = (__u8)v } };
+	spec->vars |= 1U << v;
+	spec->derived |= 1U << v;
+}
+
+_Static_assert(X86_CC_ALWAYS == EV_CC_ALWAYS && (int)EDGE_TAKEN == (int)EV_WAY_TAKEN && (int)EDGE_NEXT == (int)EV_WAY_NEXT,
+	       "the kernel's jump conditions and ways are the analyser's");
+
+/*
+ * Exits of the eviction path, for the light plan's clock and the calls'
+ * outcomes. One at the slow-path site is that site's own probe.
+ */
+static int plan_exits(struct probe_plan *plan, const struct target *t, const struct offsets *o)
+{
+	for (int i = 0; i < o->nexits; i++) {
+		const struct exit_rec *x = &o->exit[i];
+		struct plan_site *s = NULL;
+		int err = 0;
+
+		for (size_t k = 0; k < plan->n; k++)
+			if (plan->site[k].addr == x->addr && (plan->site[k].spec.flags & EV_SITE_SLOWPATH))
+				s = &plan->site[k];
+		if (!s) {
+			s = plan_push(plan);
+			if (!s)
+				return -E2BIG;
+			err = site_at(s, t, &t->evict, x->addr);
+			s->spec.kind = EV_SITE_EXIT;
+		}
+		if (s->spec.cc > EV_CC_ALWAYS)
+			return -EINVAL;
+		for (int e = 0; e < NEDGES && !err; e++)
+			if (x->leaves[e]) {
+				s->spec.leaves |= (__u8)(1U << e);
+				err = ev_expr_of(&x->result[e], t, &s->spec.result[e]);
+			}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+bool plan_can_be_light(const struct offsets *o, char *why, size_t len)
+{
+	bool slow = false;
+
+	for (int i = 0; i < o->nsites; i++)
+		slow |= o->site[i].slowpath;
+	if (!slow)
+		snprintf(why, len, "the offset file has no slow-path site to time evicting calls from");
+	else if (!o->nexits)
+		snprintf(why, len, "the offset file has no exit sites (format 1, or exits that cannot be proven for "
+			 "this build)");
+	else if (!o->global[G_STAT_NUMCOMMANDS].present)
+		snprintf(why, len, "the offset file does not say where the server counts commands, which the light "
+			 "plan reads instead of probing every call");
+	else
+		return true;
+	return false;
 }
 
 static void plan_global(struct plan_global *g, const struct global_rec *r)
@@ -122,17 +204,37 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 		if (err)
 			return err;
 		s->spec.kind = EV_SITE_VALUES;
-		s->spec.flags = sr->slowpath ? EV_SITE_SLOWPATH : 0;
+		s->spec.flags = (sr->slowpath ? EV_SITE_SLOWPATH : 0) | (sr->early ? EV_SITE_EARLY : 0);
 		plan->slowpath |= sr->slowpath;
 		for (int v = 0; v < NVARS; v++) {
-			if (!o->value[v].present || o->value[v].site != i ||
-			    ev_expr_of(&o->value[v].e, t, &s->spec.expr[v]))
+			const struct value_rec *r = &o->value[v];
+
+			if (!r->present)
+				continue;
+			/* The slow-path site counts what an early site read on the way. */
+			if (sr->slowpath && r->site != i && o->site[r->site].early) {
+				kept_value(&s->spec, (enum var)v);
+				continue;
+			}
+			if (r->site != i || ev_expr_of(&r->e, t, &s->spec.expr[v]))
 				continue;
 			s->spec.vars |= 1U << v;
-			plan->var_mask |= 1U << v;
+			if (expr_derived(&r->e))
+				s->spec.derived |= 1U << v;
+			if (!sr->early)
+				plan->var_mask |= 1U << v;
 		}
 	}
+	/* A value kept from an early site whose expression could not be planned is no value. */
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->site[i].spec.flags & EV_SITE_SLOWPATH)
+			plan->var_mask |= plan->site[i].spec.vars;
 	plan->values = plan->var_mask != 0;
+	if (plan->light) {
+		err = plan_exits(plan, t, o);
+		if (err)
+			return err;
+	}
 	/* Keys evicted: the server's own counter read at the slow path and the return, or one hit per delete. */
 	plan->keys = plan->slowpath && plan->evictedkeys.known && t->bias_known;
 	if (plan->slowpath && !plan->keys && o->ndeletes) {
@@ -169,6 +271,8 @@ int plan_add_eviction(struct probe_plan *plan, const struct target *t)
 	ret->cls = SITE_RETURN;
 	ret->spec.kind = EV_SITE_RETURN;
 	snprintf(ret->name, sizeof(ret->name), "%s (return)", t->evict.name);
+	/* Their cookies stay reserved; the light plan attaches neither. */
+	entry->detached = ret->detached = plan->light;
 	return 0;
 }
 

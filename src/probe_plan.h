@@ -25,6 +25,7 @@ struct plan_site {
 	struct elf_sym fn;	/* the function the site must lie in (or in its parts) */
 	int cls;		/* enum site_class */
 	bool retprobe;
+	bool detached;		/* reserved, not attached: the light plan's entry and return */
 	struct ev_site spec;	/* what the kernel does on a hit */
 };
 
@@ -37,6 +38,12 @@ struct plan_global {
 struct probe_plan {
 	struct plan_site site[EV_MAX_SITES];
 	size_t n;
+	/*
+	 * The light plan: nothing a call that does not evict runs is probed;
+	 * evicting calls are timed from the slow-path site to their exit site.
+	 * Set before plan_add_eviction.
+	 */
+	bool light;
 	struct plan_global maxmemory, numcommands, evictedkeys, used_memory;
 	bool values;		/* sites read getMaxmemoryState's variables */
 	bool slowpath;		/* a site marks calls that reached the eviction path */
@@ -46,8 +53,11 @@ struct probe_plan {
 	char why_no_values[768];	/* when !values: the reason, for people */
 };
 
-/* Entry and return probes on the eviction function: the plan's first two sites. */
+/* Entry and return probes on the eviction function: the plan's first two sites (detached when light). */
 int plan_add_eviction(struct probe_plan *plan, const struct target *t);
+
+/* Whether a verified offset file allows the light plan; else WHY says what it lacks. */
+bool plan_can_be_light(const struct offsets *o, char *why, size_t len);
 
 /*
  * One hit per command: processCommand, at the cheapest instruction every
@@ -56,13 +66,22 @@ int plan_add_eviction(struct probe_plan *plan, const struct target *t);
 int plan_add_commands(struct probe_plan *plan, const struct target *t);
 
 /*
- * The value, slow-path and delete sites of a verified offset file, and the
- * globals read from memory. Variables whose expression needs a global are
- * left out when the target's load bias is unknown.
+ * The value, slow-path, early, delete and (light plan) exit sites of a
+ * verified offset file, and the globals read from memory. Variables whose
+ * expression needs a global are left out when the target's load bias is
+ * unknown.
  */
 int plan_add_offsets(struct probe_plan *plan, const struct target *t, const struct offsets *o);
 
 /* "emulated", "single-stepped" or "return". */
 const char *site_class_name(int cls);
+
+/*
+ * What one hit of a site of class CLS costs the traced thread, in ns: the
+ * trap and the kernel's emulation of a jump, a single step out of line,
+ * a uretprobe's return trap. Estimates measured by bench/overhead
+ * (bench/RESULTS.md), for redprof's own account of what it costs.
+ */
+double site_class_hit_ns(int cls);
 
 #endif /* REDPROF_PROBE_PLAN_H */

@@ -84,6 +84,7 @@ int probes__open(const struct target *t, const struct probe_plan *plan, struct p
 		goto fail;
 	}
 	p->skel->rodata->targ_tgid = (__u32)t->pid;
+	p->skel->rodata->light = plan->light;
 	if (plan->evictedkeys.known && t->bias_known)
 		p->skel->rodata->evictedkeys_addr = plan->evictedkeys.addr + t->bias;
 	for (size_t i = 0; i < plan->n; i++)
@@ -102,6 +103,9 @@ int probes__open(const struct target *t, const struct probe_plan *plan, struct p
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = s->retprobe, .bpf_cookie = i);
 
 		*failed_site = i;
+		p->nlinks = i + 1;
+		if (s->detached)
+			continue;
 		err = check_boundary(t, s);
 		if (err)
 			goto fail;
@@ -111,7 +115,6 @@ int probes__open(const struct target *t, const struct probe_plan *plan, struct p
 			err = -errno;
 			goto fail;
 		}
-		p->nlinks = i + 1;
 	}
 	*out = p;
 	return 0;

@@ -206,6 +206,7 @@ static const char *site_role(const struct plan_site *ps)
 	case EV_SITE_RETURN: return "return";
 	case EV_SITE_COMMAND: return "command";
 	case EV_SITE_VALUES: return "values";
+	case EV_SITE_EXIT: return "exit";
 	default: return "delete";
 	}
 }
@@ -217,12 +218,14 @@ static void json_probe_plan(struct jw *w, const struct session *s)
 
 	jw_obj_begin(w);
 	jw_key(w, "mode");
-	jw_str(w, "full");
+	jw_str(w, p->light ? "light" : "full");
 	jw_key(w, "sites");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_site *ps = &p->site[i];
 
+		if (ps->detached)
+			continue;
 		jw_obj_begin(w);
 		jw_key(w, "name");
 		jw_str(w, ps->name);
@@ -232,6 +235,10 @@ static void json_probe_plan(struct jw *w, const struct session *s)
 		jw_str(w, ps->cls == SITE_SINGLE_STEPPED ? "single_stepped" : site_class_name(ps->cls));
 		if (ps->spec.flags & EV_SITE_SLOWPATH) {
 			jw_key(w, "slowpath");
+			jw_bool(w, true);
+		}
+		if (ps->spec.leaves) {
+			jw_key(w, "exit");
 			jw_bool(w, true);
 		}
 		if (ps->spec.vars) {

@@ -96,6 +96,22 @@ static double per_sec(uint64_t n, uint64_t ns)
 	return ns ? (double)n * 1e9 / (double)ns : 0;
 }
 
+/* What redprof's probes cost Redis: hits, per command, and the CPU they take from its main thread. */
+static void text_cost(FILE *f, const struct session *s, const struct sample *smp)
+{
+	uint64_t by_class[SITE_NCLASSES], hits = 0;
+	double ns = session__probe_cpu_ns(s, smp);
+
+	session__hits_by_class(s, smp, by_class);
+	for (int c = 0; c < SITE_NCLASSES; c++)
+		hits += by_class[c];
+	fprintf(f, "redprof's probes (%s plan): %.0f hits/s", s->plan.light ? "light" : "full", per_sec(hits, smp->ns));
+	if (smp->commands)
+		fprintf(f, ", %.2f per command", (double)hits / (double)smp->commands);
+	fprintf(f, ", about %.2f ms of Redis CPU/s (%.2f%% of its main thread)\n", per_sec((uint64_t)ns, smp->ns) / 1e6,
+		smp->ns ? 100 * ns / (double)smp->ns : 0);
+}
+
 void text_sample(FILE *f, const struct session *s, const struct sample *smp, int unit, bool is_total)
 {
 	static const char *const modern[] = { "EVICT_OK", "EVICT_RUNNING", "EVICT_FAIL" };
@@ -118,7 +134,8 @@ void text_sample(FILE *f, const struct session *s, const struct sample *smp, int
 		fprintf(f, "   keys evicted: %.0f/s", per_sec(smp->keys_evicted, smp->ns));
 	fprintf(f, "   time in eviction: %.1f%%\n", 100 * sample_evict_share(smp));
 	if (smp->calls) {
-		fputs("returns:", f);
+		/* The light plan sees the outcome of evicting calls only. */
+		fputs(s->plan.light ? "returns of evicting calls:" : "returns:", f);
 		if (s->t->legacy)
 			fprintf(f, " C_OK %" PRIu64 "  C_ERR %" PRIu64, smp->returns[EV_RET_0],
 				smp->returns[EV_RET_MINUS1]);
@@ -130,6 +147,7 @@ void text_sample(FILE *f, const struct session *s, const struct sample *smp, int
 	why = session__why_no_evictions(s, smp);
 	if (why)
 		fprintf(f, "%s\n", why);
+	text_cost(f, s, smp);
 	for (enum measure m = 0; m < M_NHISTS; m++)
 		hist_block(f, s, smp, m, unit);
 	fflush(f);

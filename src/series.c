@@ -82,20 +82,60 @@ static size_t used_memory(const struct session *s, const struct sample *smp, str
 
 static size_t hits_by_site(const struct session *s, const struct sample *smp, struct series_value *out)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < s->plan.n; i++)
-		labelled(&out[i], s->plan.site[i].name, smp->hits[i]);
-	return s->plan.n;
+		if (!s->plan.site[i].detached)
+			n += labelled(&out[n], s->plan.site[i].name, smp->hits[i]);
+	return n;
+}
+
+static const char *class_label(int c)
+{
+	return c == SITE_SINGLE_STEPPED ? "single_stepped" : site_class_name(c);
 }
 
 static size_t hits_by_class(const struct session *s, const struct sample *smp, struct series_value *out)
 {
-	uint64_t by_class[SITE_NCLASSES] = { 0 };
+	uint64_t by_class[SITE_NCLASSES];
 
-	for (size_t i = 0; i < s->plan.n; i++)
-		by_class[s->plan.site[i].cls] += smp->hits[i];
+	session__hits_by_class(s, smp, by_class);
 	for (int c = 0; c < SITE_NCLASSES; c++)
-		labelled(&out[c], c == SITE_SINGLE_STEPPED ? "single_stepped" : site_class_name(c), by_class[c]);
+		labelled(&out[c], class_label(c), by_class[c]);
 	return SITE_NCLASSES;
+}
+
+static size_t hits_per_command(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	uint64_t by_class[SITE_NCLASSES];
+
+	if (!smp->commands)
+		return 0;
+	session__hits_by_class(s, smp, by_class);
+	for (int c = 0; c < SITE_NCLASSES; c++) {
+		labelled(&out[c], class_label(c), 0);
+		out[c].real = true;
+		out[c].d = (double)by_class[c] / (double)smp->commands;
+	}
+	return SITE_NCLASSES;
+}
+
+static size_t probe_cpu_seconds(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	one(out, 0);
+	out->real = true;
+	out->d = session__probe_cpu_ns(s, smp) / 1e9;
+	return 1;
+}
+
+static size_t probe_cpu_share(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	if (!smp->ns)
+		return 0;
+	one(out, 0);
+	out->real = true;
+	out->d = session__probe_cpu_ns(s, smp) / (double)smp->ns;
+	return 1;
 }
 
 static size_t orphan_returns(const struct session *s, const struct sample *smp, struct series_value *out)
@@ -136,6 +176,14 @@ const struct series series_table[] = {
 	{ "probe_hits.by_class", "class", "redprof_probe_hits_by_class", "", SERIES_COUNTER,
 	  "redprof's own uprobe hits in the target, by how the kernel runs them (emulated ~1 us, "
 	  "single_stepped 15-20 us, return)", hits_by_class },
+	{ "probe_cost.hits_per_command", "class", "redprof_probe_hits_per_command", "", SERIES_GAUGE,
+	  "redprof's probe hits per command Redis ran, by class", hits_per_command },
+	{ "probe_cost.cpu_seconds", NULL, "redprof_probe_cost", "seconds", SERIES_COUNTER,
+	  "Estimated CPU time redprof's probe hits took from Redis's main thread (hits times a per-hit cost by "
+	  "class)", probe_cpu_seconds },
+	/* A ratio per interval; in OpenMetrics it is rate(redprof_probe_cost_seconds_total). */
+	{ "probe_cost.cpu_share", NULL, NULL, "", SERIES_GAUGE,
+	  "Estimated share of Redis's main thread the probe hits took", probe_cpu_share },
 	{ "diagnostics.returns_without_entry", NULL, "redprof_returns_without_entry", "", SERIES_COUNTER,
 	  "Returns of calls entered before the probes were attached", orphan_returns },
 	{ "diagnostics.unreadable_values", NULL, "redprof_unreadable_values", "", SERIES_COUNTER,

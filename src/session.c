@@ -54,9 +54,41 @@ static int plan_commands(struct session *s)
 }
 
 /*
- * The offset file's sites, or why there are none. A file given with
- * --offsets that does not fit is an error; anything else degrades to what
- * needs only symbols, and says so.
+ * The light plan when the offset file allows it, the server's command
+ * counter can be read and --full was not given; else the full plan, and a
+ * note saying why.
+ */
+static void choose_plan(struct session *s, const struct session_opts *o, const struct offsets *offs, bool have)
+{
+	char why[256] = "";
+	uint64_t v;
+
+	if (o->full)
+		snprintf(why, sizeof(why), "--full was given");
+	else if (!have)
+		snprintf(why, sizeof(why), "there is no offset file for this build");
+	else if (plan_can_be_light(offs, why, sizeof(why)) &&
+		 target__read(s->t, offs->global[G_STAT_NUMCOMMANDS].addr, &v, sizeof(v)))
+		snprintf(why, sizeof(why), "the server's command counter cannot be read");
+	else if (!why[0])
+		s->plan.light = true;
+	if (s->plan.light)
+		note(s, "light plan: only calls that evict are probed, at the slow path and where they leave it; "
+			"calls are counted as the commands Redis ran (one call each while maxmemory is set); --full "
+			"probes every call's entry and return to time calls that do not evict too");
+	if (!s->plan.light && !o->full) {
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "full plan: every performEvictions call is probed at its entry and return "
+			 "(2 hits per command), because %s", why);
+		note(s, msg);
+	}
+}
+
+/*
+ * The plan: which offset file, light or full, and its sites. A file given
+ * with --offsets that does not fit is an error; anything else degrades to
+ * what needs only symbols, and says so.
  */
 static int plan_offsets(struct session *s, const struct session_opts *o, struct session_error *e)
 {
@@ -65,11 +97,17 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 	char why[512] = "";
 	int err;
 
+	e->stage = STAGE_OFFSETS;
 	err = offsets_for_target(s->t, o->offsets_file, o->offsets_dir, &offs, &c, why, sizeof(why));
 	if (err) {
 		snprintf(e->detail, sizeof(e->detail), "%s", why);
 		return err;
 	}
+	choose_plan(s, o, &offs, c.origin != ORIGIN_NONE);
+	e->stage = STAGE_PLAN;
+	err = plan_add_eviction(&s->plan, s->t);
+	if (err)
+		return err;
 	if (c.origin == ORIGIN_NONE) {
 		snprintf(s->plan.why_no_values, sizeof(s->plan.why_no_values),
 			 "no offset file for build-id %s (%s); generate one with: redprof offsets generate -p %d "
@@ -100,6 +138,21 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 		note(s, "keys evicted: counted at the delete calls (one probe hit per key), as the offset file's "
 			"stat_evictedkeys is missing or cannot be read");
 	return 0;
+}
+
+/*
+ * The light plan probes no call that does not evict: while maxmemory is
+ * set, Redis calls the eviction function once per command it processes;
+ * the entry and return sites it leaves detached have no hits.
+ */
+static void light_sample(const struct session *s, struct sample *out)
+{
+	if (!s->plan.light)
+		return;
+	out->calls = out->maxmemory ? out->commands : 0;
+	for (size_t i = 0; i < s->plan.n; i++)
+		if (s->plan.site[i].detached)
+			out->hits[i] = 0;
 }
 
 static void snapshot(struct session *s, struct ev_totals *dst, uint64_t *cmds)
@@ -134,11 +187,6 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 	if (err)
 		goto fail;
 
-	e->stage = STAGE_PLAN;
-	err = plan_add_eviction(&s->plan, s->t);
-	if (err)
-		goto fail;
-	e->stage = STAGE_OFFSETS;
 	err = plan_offsets(s, o, e);
 	if (err)
 		goto fail;
@@ -211,6 +259,7 @@ void session__interval(struct session *s, struct sample *out)
 	if (s->commands_from_memory)
 		out->commands = cmds - s->prev_cmds;
 	read_memory_gauges(s, out);
+	light_sample(s, out);
 
 	s->prev = cur;
 	s->prev_cmds = cmds;
@@ -225,6 +274,7 @@ void session__total(struct session *s, struct sample *out)
 	if (s->commands_from_memory)
 		out->commands = s->prev_cmds - s->base_cmds;
 	read_memory_gauges(s, out);
+	light_sample(s, out);
 }
 
 void session__reset(struct session *s)
@@ -247,4 +297,22 @@ const char *session__why_no_evictions(const struct session *s, const struct samp
 	if (smp->maxmemory == 0)
 		return "maxmemory is 0: Redis does not evict";
 	return "no eviction calls while commands ran: maxmemory is 0, so Redis does not evict";
+}
+
+void session__hits_by_class(const struct session *s, const struct sample *smp, uint64_t out[SITE_NCLASSES])
+{
+	memset(out, 0, SITE_NCLASSES * sizeof(out[0]));
+	for (size_t i = 0; i < s->plan.n; i++)
+		out[s->plan.site[i].cls] += smp->hits[i];
+}
+
+double session__probe_cpu_ns(const struct session *s, const struct sample *smp)
+{
+	uint64_t by_class[SITE_NCLASSES];
+	double ns = 0;
+
+	session__hits_by_class(s, smp, by_class);
+	for (int c = 0; c < SITE_NCLASSES; c++)
+		ns += (double)by_class[c] * site_class_hit_ns(c);
+	return ns;
 }

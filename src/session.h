@@ -20,6 +20,7 @@ struct session_opts {
 	int pid;
 	const char *offsets_file;	/* --offsets */
 	const char *offsets_dir;	/* --offsets-dir, else the installed directory */
+	bool full;			/* --full: probe every call's entry and return */
 	int verbose;
 };
 
@@ -73,5 +74,11 @@ void session__reset(struct session *s);
 
 /* Why SMP has no eviction calls although commands ran; NULL when it has some. */
 const char *session__why_no_evictions(const struct session *s, const struct sample *smp);
+
+/* SMP's probe hits by enum site_class. */
+void session__hits_by_class(const struct session *s, const struct sample *smp, uint64_t out[SITE_NCLASSES]);
+
+/* What SMP's probe hits cost Redis's main thread, estimated: hits times site_class_hit_ns(). */
+double session__probe_cpu_ns(const struct session *s, const struct sample *smp);
 
 #endif /* REDPROF_SESSION_H */

@@ -26,6 +26,17 @@ enum gpr {
  */
 enum insn_class { INSN_EMULATED, INSN_SINGLE_STEPPED };
 
+/*
+ * The condition of a conditional jump (or cmov, set), numbered as the
+ * encoding's low nibble; X86_CC_ALWAYS for jmp, X86_CC_NONE for the rest.
+ * The BPF side evaluates them on the saved flags (probes/evict.h).
+ */
+enum x86_cc {
+	X86_CC_O, X86_CC_NO, X86_CC_B, X86_CC_AE, X86_CC_E, X86_CC_NE, X86_CC_BE, X86_CC_A,
+	X86_CC_S, X86_CC_NS, X86_CC_P, X86_CC_NP, X86_CC_L, X86_CC_GE, X86_CC_LE, X86_CC_G,
+	X86_CC_ALWAYS, X86_CC_NONE
+};
+
 const char *gpr_name(enum gpr r);
 /* Parses "rbx", "r12" ...; GPR_NONE when unknown. */
 enum gpr gpr_parse(const char *name);

@@ -150,8 +150,10 @@ cat >"$TMPDIR_T/check.jq" <<'EOF'
 def records(k; n): [$file | split("\n")[] | [splits("[ \t]+")] | select(length > n and .[0] == k) | .[n]];
 def line(holds; d; detail): "\(if holds then 0 else 1 end)\t\($f): \(d)\t\(detail | tojson)";
 def per_call(calls): calls | group_by(.) | map({key: (.[0] | tostring), value: length}) | from_entries;
+def early_sites: [$file | split("\n")[] | [splits("[ \t]+")] | select(length > 2 and .[0] == "site" and .[-1] == "early") | .[2]];
 . as $h | map(select(.kind == "after")) as $after |
-records("value"; 1) as $vals | records("site"; 2) as $locs | records("delete"; 1) as $dels | records("global"; 1) as $globs |
+records("value"; 1) as $vals | early_sites as $early | (records("site"; 2) - $early) as $locs |
+records("delete"; 1) as $dels | records("global"; 1) as $globs |
 ($vals[] as $v |
 	[$h[] | select(.kind == "site" and ((.files[$f] // {}) | has($v)))] as $hits |
 	([$hits[] | select(.files[$f][$v] != .truth[$v])] | .[0]) as $bad |
@@ -162,6 +164,15 @@ records("value"; 1) as $vals | records("site"; 2) as $locs | records("delete"; 1
 	[$after[] | {call: .truth.call, evicts: .truth.evicts, hits: ($c[.truth.call | tostring] // 0)} |
 	 select(.hits != .evicts)] as $bad |
 	line($bad == []; "\($l) is hit once per evicting call, never otherwise"; $bad)),
+($early[] as $l |
+	[$h[] | select(.kind == "early" and .site == $l)] as $hits |
+	per_call([$hits[] | .truth.call]) as $c |
+	([$hits[] | {call: .truth.call, over: .truth.mem_reported}] | map({key: (.call | tostring), value: .over}) |
+	 from_entries) as $reported |
+	[$after[] | {call: .truth.call, evicts: .truth.evicts, hits: ($c[.truth.call | tostring] // 0),
+		over: (($reported[.truth.call | tostring] // 0) > .truth.maxmemory and .truth.maxmemory > 0)} |
+	 select((.evicts == 1 and .hits != 1) or (.hits > 1) or (.hits == 1 and (.over | not)))] as $bad |
+	line($bad == []; "\($l) (early) is hit once per evicting call, and only when mem_reported > maxmemory"; $bad)),
 (if $dels == [] then line(false; "the file names the calls that delete keys"; null) else
 	per_call([$h[] | select(.kind == "delete" and (.site as $s | $dels | index($s))) | .call]) as $c |
 	[foreach $after[] as $a ({prev: 0}; {prev: $a.truth.stat_evictedkeys, call: $a.truth.call,

@@ -4,7 +4,11 @@
 # reads, what each call must find; this script writes one JSON line to
 # HITS for each:
 #   {"kind": "site", "site": LOC, "truth": {...}, "files": {FILE: {VAR: value}}}
-#       at a value or slow-path site of some file, before the instruction;
+#       at a value or slow-path site of some file, before the instruction,
+#       with what redprof counts there: the values read at the site, those
+#       kept from the call's early site, and those worked out from others;
+#   {"kind": "early", "site": LOC, "truth": {...}, "files": {...}}
+#       at an early site, whose values are kept for the slow-path site;
 #   {"kind": "delete", "site": LOC, "call": N}
 #       at a call deleting an evicted key;
 #   {"kind": "after", "truth": {...}, "globals": {FILE: {GLOBAL: value}}}
@@ -50,16 +54,32 @@ def address_or_none(*exprs):
     return None
 
 
+kept = {}  # file -> {variable: value} read at the call's early site
+
+
 class Site(gdb.Breakpoint):
     def __init__(self, loc):
         super().__init__(offsets_gdb.breakpoint_at(loc, offsets_gdb.BIAS), internal=True)
         self.loc = loc
 
     def stop(self):
-        rec = {"kind": "site", "site": self.loc, "truth": truth(BEFORE), "files": {}}
+        kind = offsets_gdb.KINDS.get(self.loc, "")
+        files = {}
         for name, var, expr in sites[self.loc]:
-            rec["files"].setdefault(name, {})[var] = value(expr)
-        emit(rec)
+            if not isinstance(expr, offsets_gdb.Derived):
+                files.setdefault(name, {})[var] = value(expr)
+        if kind == "early":
+            for name, vals in files.items():
+                kept[name] = dict(vals)
+        elif kind == "slowpath":
+            for name in set(files) | set(kept):
+                known = {**kept.pop(name, {}), **files.get(name, {})}
+                for n, var, expr in sites[self.loc]:
+                    if n == name and isinstance(expr, offsets_gdb.Derived):
+                        known[var] = expr.value(known, value) & MASK
+                files[name] = known
+        emit({"kind": "early" if kind == "early" else "site", "site": self.loc, "truth": truth(BEFORE),
+              "files": files})
         return False
 
 

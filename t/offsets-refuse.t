@@ -274,8 +274,8 @@ malformed unknown-register "$L_OH" "unknown register 'rzx'" "an unknown register
 	-e "s/^value overhead slowpath $OH_EXPR /value overhead slowpath rzx /"
 malformed unknown-variable "$L_OH" "unknown variable 'overheads': give mem_reported, overhead, mem_used or mem_tofree" \
 	"an unknown variable" -e 's/^value overhead /value overheads /'
-malformed format-2 "$L_FMT" "format 2 is not supported: this redprof reads format 1" "a future format version" \
-	-e 's/^redprof-offsets 1$/redprof-offsets 2/'
+malformed format-3 "$L_FMT" "format 3 is not supported: this redprof reads formats 1 to 2" "a future format version" \
+	-e 's/^redprof-offsets [0-9]*$/redprof-offsets 3/'
 # A required record that is missing is reported at the end of the file.
 variant missing-build-id -e '/^build-id/d'
 for way in show pid; do

@@ -6,9 +6,15 @@
 #   - every site and delete call is an instruction boundary of the function
 #     or of a part the file names, at the file offset the program headers
 #     give, with gdb's instruction text, of the class the file says;
-#   - every register term is defined by the instruction the file names,
-#     which writes that register, and nothing writes it on any path from
-#     there to the site (a reaching-definition search over gdb's listing);
+#   - every register term is defined by the instructions the file names
+#     (A|B: either), each of which writes that register, and by nothing
+#     else on any path to the site (a reaching-definition search over gdb's
+#     listing);
+#   - an early site lies on every path to the slow-path site and in no
+#     loop; the exits of the eviction path (a jump's way on: taken or not)
+#     are crossed exactly once on every way out of the code the slow-path
+#     site dominates, with no loop after them (calls that never return,
+#     such as _serverAssert or __stack_chk_fail, end a path);
 #   - the values mean what their names say: evaluated symbolically from
 #     gdb's instructions, overhead is what freeMemoryGetNotCountedMemory()
 #     returned, mem_used = mem_reported - overhead, and mem_tofree =
@@ -61,9 +67,11 @@ class Insn:
     def __init__(self, addr, size, mnem, ops, comment):
         self.addr, self.size, self.mnem, self.ops, self.comment = addr, size, mnem, ops, comment
         self.target = None
-        m = re.fullmatch(r"(0x[0-9a-f]+)(?: <.*>)?", ops)
+        self.callee = None
+        m = re.fullmatch(r"(0x[0-9a-f]+)(?: <([^+>]*)(?:\+\d+)?>)?", ops)
         if (self.mnem.startswith("j") or self.mnem == "call") and m:
             self.target = int(m.group(1), 16)
+            self.callee = m.group(2)
 
     @property
     def text(self):
@@ -136,7 +144,7 @@ def parse_x(text):
         w = body.split(None, 1)
         mnem = w[0] if w else ""
         ops = w[1].strip() if len(w) > 1 else ""
-        if mnem in ("notrack", "bnd", "lock", "rex.W", "data16", "cs", "ds") and ops:
+        while mnem in ("notrack", "bnd", "lock", "rex.W", "data16", "cs", "ds") and ops:
             w2 = ops.split(None, 1)
             mnem, ops = w2[0], (w2[1].strip() if len(w2) > 1 else "")
         out.append((int(m.group(1), 16), mnem, ops, comment.strip()))
@@ -147,8 +155,9 @@ class Code:
     """The instructions reached from ENTRY (and from further entries added
     with explore) by following gdb's listing along every jump."""
 
-    def __init__(self, entry, limit=20000):
+    def __init__(self, entry, bounds, limit=20000):
         self.entry = entry
+        self.bounds = bounds  # [start, end) of the function and its named parts
         self.insns = {}
         self.incomplete = []
         self.explore(entry, limit)
@@ -207,9 +216,23 @@ class Code:
         vals = [int(v, 16) for line in words.splitlines() for v in re.findall(r"\t(0x[0-9a-f]+)", line)]
         return [(lea + (v - (1 << 32) if v >= 1 << 31 else v)) & 0xffffffffffffffff for v in vals[:bound + 1]]
 
+    def inside(self, a):
+        return any(lo <= a < hi for lo, hi in self.bounds)
+
+    def call_returns(self, ins):
+        """A call the compiler knows does not return ends the function's code (nothing follows
+        it, or padding does) or calls one that never returns."""
+        nxt = ins.addr + ins.size
+        if never_returns(ins.target, ins.callee):
+            return False
+        if self.inside(ins.addr) and not self.inside(nxt):
+            return False
+        nxt_ins = self.insns.get(nxt)
+        return not (nxt_ins and (nxt_ins.mnem.startswith("nop") or nxt_ins.mnem in ("int3", "ud2")))
+
     def succs(self, ins):
         out = []
-        if not ins.unconditional():
+        if not ins.unconditional() and not (ins.mnem == "call" and not self.call_returns(ins)):
             out.append(ins.addr + ins.size)
         if ins.target is not None and ins.mnem.startswith("j"):
             out.append(ins.target)
@@ -223,6 +246,42 @@ class Code:
                 for s in self.succs(ins):
                     self._preds.setdefault(s, []).append(ins.addr)
         return self._preds
+
+
+NORETURN_LIBC = {"__stack_chk_fail", "__fortify_fail", "__chk_fail", "__assert_fail", "__assert_perror_fail",
+                 "abort", "exit", "_exit", "_Exit", "quick_exit", "pthread_exit", "longjmp", "_longjmp",
+                 "siglongjmp", "__longjmp_chk", "__libc_fatal", "err", "errx", "verr", "verrx"}
+_never = {}
+
+
+def never_returns(target, name):
+    """A call that does not come back: a C library function that never
+    returns (through its PLT stub), or a function whose whole listing has
+    no ret, no indirect jump and no jump out of itself (_serverAssert)."""
+    if target is None:
+        return False
+    if target not in _never:
+        if name and name.endswith("@plt"):
+            _never[target] = name[:-4] in NORETURN_LIBC
+        else:
+            try:
+                lines = [l for l in gdb.execute("disassemble 0x%x" % target, to_string=True).splitlines()
+                         if l.startswith("   0x") or l.startswith("=> 0x")]
+            except gdb.error:
+                lines = []
+            insns = parse_x("\n".join(lines))
+            if not insns or insns[0][0] != target:
+                _never[target] = False
+            else:
+                lo, hi = insns[0][0], insns[-1][0] + 1
+                ok = True
+                for _, mnem, ops, _ in insns:
+                    t = re.match(r"(0x[0-9a-f]+)", ops)
+                    if mnem.startswith("ret") or (mnem.startswith("j") and ops.startswith("*")) or \
+                            (mnem.startswith("j") and t and not lo <= int(t.group(1), 16) < hi):
+                        ok = False
+                _never[target] = ok
+    return _never[target]
 
 
 def reaching_defs(code, site, reg):
@@ -247,10 +306,15 @@ def reaching_defs(code, site, reg):
 
 
 # ---------------------------------------------------------------- the file
+def producers(field):
+    """A value line's producers: per term, the list of alternatives."""
+    return [p.split("|") for p in field.split(",")]
+
+
 def read_file(path):
-    f = {"sites": {}, "values": {}, "deletes": [], "globals": {}, "parts": []}
+    f = {"sites": {}, "values": {}, "deletes": [], "globals": {}, "parts": [], "exits": []}
     for line in open(path):
-        line = line.split("#", 1)[0] if not line.lstrip().startswith(("site", "delete")) else line
+        line = line.split("#", 1)[0] if not line.lstrip().startswith(("site", "delete", "exit")) else line
         w = line.split()
         if not w:
             continue
@@ -262,9 +326,15 @@ def read_file(path):
             f["parts"].append((w[1], int(w[2], 16), int(w[3])))
         elif w[0] == "site":
             q = line.split('"')
-            f["sites"][w[1]] = {"loc": w[2], "off": int(w[3], 16), "cls": w[4], "insn": q[1]}
+            f["sites"][w[1]] = {"loc": w[2], "off": int(w[3], 16), "cls": w[4], "insn": q[1],
+                                "kind": q[2].split()[0] if q[2].split() else ""}
         elif w[0] == "value":
-            f["values"][w[1]] = {"site": w[2], "expr": w[3], "from": w[5].split(",")}
+            f["values"][w[1]] = {"site": w[2], "expr": w[3], "from": producers(w[5])}
+        elif w[0] == "exit":
+            q = line.split('"')
+            rest = q[2].split()
+            f["exits"].append({"name": w[1], "loc": w[2], "off": int(w[3], 16), "cls": w[4], "insn": q[1],
+                               "taken": rest[1] != "-", "next": rest[3] != "-"})
         elif w[0] == "delete":
             q = line.split('"')
             f["deletes"].append({"loc": w[1], "off": int(w[2], 16), "cls": w[3], "insn": q[1]})
@@ -392,13 +462,22 @@ def origin(code, reg, at, server, depth=0):
     return atom
 
 
-def expr_forms(code, f, var, site_addr, server):
-    """The file's expression for VAR as alternatives of linear forms."""
+VARIABLES = ("mem_reported", "overhead", "mem_used", "mem_tofree")
+
+
+def expr_forms(code, f, var, site_addr, server, depth=0):
+    """The file's expression for VAR as alternatives of linear forms; a
+    variable term is that variable's own forms, at the site it is read."""
     v = f["values"][var]
     forms = [{}]
-    for sign, term in re.findall(r"([+-]?)([a-z0-9]+|\[[^\]]+\])", v["expr"]):
+    for sign, term in re.findall(r"([+-]?)([a-z0-9_]+|\[[^\]]+\])", v["expr"]):
         s = -1 if sign == "-" else 1
-        if term.startswith("["):
+        if term in VARIABLES:
+            if depth or term not in f["values"]:
+                return [{"%s@?" % term: 1}]
+            u = f["values"][term]
+            alts = expr_forms(code, f, term, loc_addr(f, f["sites"][u["site"]]["loc"]), server, depth + 1)
+        elif term.startswith("["):
             inner = term[1:-1]
             m = re.fullmatch(r"server\+(\d+)", inner)
             alts = [{"server+%s" % m.group(1): 1}] if m else [{"%s@site" % inner: 1}]
@@ -456,7 +535,7 @@ def check_counters(f, code, server):
         # A delete call's callee, with whatever it jumps to (a thunk's target).
         for d in f["deletes"]:
             ins = code.insns.get(loc_addr(f, d["loc"]))
-            if ins and ins.target and want in increments(Code(ins.target, 6000), server):
+            if ins and ins.target and want in increments(Code(ins.target, [], 6000), server):
                 where.append("the code the delete call at %s runs (0x%x)" % (d["loc"], ins.target))
         check(bool(where), "stat_evictedkeys (%s) is a field incremented by one in %s or by a delete call's callee"
               % (g["stat_evictedkeys"], f["function"][0]))
@@ -465,15 +544,80 @@ def check_counters(f, code, server):
     if "stat_numcommands" in g:
         want = int(g["stat_numcommands"].split("+")[1])
         call = sym_addr("call")
-        incs = increments(Code(call, 6000), server) if call else {}
+        incs = increments(Code(call, [], 6000), server) if call else {}
         check(want in incs, "stat_numcommands (%s) is a field call() increments by one" % g["stat_numcommands"],
               "call() increments server+%s" % sorted(incs))
     if "used_memory" in g:
         want = int(g["used_memory"], 0)
         zm = sym_addr("zmalloc_used_memory")
-        refs = [i for i in Code(zm, 6000).insns.values() if "(%rip)" in i.ops and
+        refs = [i for i in Code(zm, [], 6000).insns.values() if "(%rip)" in i.ops and
                 re.search(r"0x%x\b" % want, i.comment)] if zm else []
         check(bool(refs), "used_memory (0x%x) is the word zmalloc_used_memory() reads" % want)
+
+
+# ---------------------------------------------------------------- early sites, exits
+def reachable(code, start, avoid=None):
+    seen, todo = set(), [start]
+    while todo:
+        a = todo.pop()
+        if a in seen or a == avoid or a not in code.insns:
+            continue
+        seen.add(a)
+        todo.extend(code.succs(code.insns[a]))
+    return seen
+
+
+def check_structure(f, code):
+    slow = [loc_addr(f, s["loc"]) for s in f["sites"].values() if s["kind"] == "slowpath"]
+    if not slow:
+        return
+    slow = slow[0]
+    for name, s in f["sites"].items():
+        if s["kind"] != "early":
+            continue
+        a = loc_addr(f, s["loc"])
+        check(a not in reachable(code, code.entry, avoid=a) or slow not in reachable(code, code.entry, avoid=a),
+              "early site %s: every path to the slow-path site passes it" % name)
+        check(a not in set().union(*[reachable(code, x) for x in code.succs(code.insns[a])]),
+              "early site %s: it is in no loop" % name)
+    if not f["exits"]:
+        note("no exits in this file: redprof profiles this build with the full plan")
+        return
+    # The region only evicting calls run: reached from the slow-path site, not from the entry without it.
+    region = reachable(code, slow) - reachable(code, code.entry, avoid=slow)
+    exits = {}
+    for x in f["exits"]:
+        a = loc_addr(f, x["loc"])
+        ins = code.insns.get(a)
+        check(a in region and ins is not None and (ins.mnem.startswith("j") and ins.target is not None),
+              "exit %s (%s): a direct jump only evicting calls run" % (x["name"], x["loc"]))
+        exits[a] = x
+    # Every path from the slow-path site out of the region crosses exactly one way on that leaves
+    # (a jump's taken or not-taken way), and no loop follows one.
+    looped = {a for a in region if a in set().union(*[reachable(code, n) for n in code.succs(code.insns[a])])}
+    seen, todo, bad = set(), [(slow, 0)], None
+    while todo and bad is None:
+        a, passed = todo.pop()
+        if (a, passed) in seen:
+            continue
+        seen.add((a, passed))
+        ins = code.insns[a]
+        ways = [(n, "taken" if n == ins.target and ins.mnem.startswith("j") else "next") for n in code.succs(ins)]
+        if ins.mnem.startswith("ret") or (ins.target is not None and ins.mnem.startswith("j") and
+                                           ins.target not in code.insns):
+            ways.append((None, "taken"))
+        for n, way in ways:
+            now = passed + (a in exits and exits[a][way])
+            if now > 1:
+                bad = "a path crosses two exits (the second at 0x%x)" % a
+            elif n is None or n not in region:
+                if not now:
+                    bad = "a path leaves at 0x%x without crossing an exit" % a
+            elif now and n in looped:
+                bad = "a loop follows the exit at 0x%x" % a
+            else:
+                todo.append((n, now))
+    check(bad is None, "every way out of the slow path crosses exactly one exit, and no loop follows it", bad or "")
 
 
 # ---------------------------------------------------------------- main
@@ -487,7 +631,7 @@ def main():
     last = parse_x(gdb.execute("x/2i %s" % listing[-1].split()[0], to_string=True))
     check(last[1][0] - faddr == fsize, "%s is %d bytes long, as gdb's listing ends" % (name, fsize),
           "gdb: %d" % (last[1][0] - faddr))
-    code = Code(faddr)
+    code = Code(faddr, [(faddr, faddr + fsize)] + [(a, a + n) for _, a, n in f["parts"] if n])
     for _, paddr, _ in f["parts"]:
         code.explore(paddr)
     if code.incomplete:
@@ -498,21 +642,26 @@ def main():
         check_code_loc(f, binary, code, "site " + sname, s)
     for d in f["deletes"]:
         check_code_loc(f, binary, code, "delete call", d)
+    for x in f["exits"]:
+        check_code_loc(f, binary, code, "exit " + x["name"], x)
     for var, v in f["values"].items():
         site = loc_addr(f, f["sites"][v["site"]]["loc"])
-        terms = re.findall(r"([+-]?)([a-z0-9]+|\[[^\]]+\])", v["expr"])
+        terms = re.findall(r"([+-]?)([a-z0-9_]+|\[[^\]]+\])", v["expr"])
         for (sign, term), frm in zip(terms, v["from"]):
-            if term.startswith("[") or frm == "-":
+            if term.startswith("[") or frm == ["-"] or term in VARIABLES:
                 continue
-            p = loc_addr(f, frm)
-            ins = code.insns.get(p)
-            if not check(ins is not None and term in ins.writes(),
-                         "%s: %s's producer %s (%s) writes %s" % (var, term, frm, ins.text if ins else "?", term)):
-                continue
+            listed = set()
+            for one in frm:
+                p = loc_addr(f, one)
+                ins = code.insns.get(p)
+                check(ins is not None and term in ins.writes(),
+                      "%s: %s's producer %s (%s) writes %s" % (var, term, one, ins.text if ins else "?", term))
+                listed.add(p)
             defs = reaching_defs(code, site, term)
-            check(defs == {p}, "%s: %s at %s is set by %s on every path, and nothing after it writes it" %
-                  (var, term, v["site"], frm), "gdb's listing: reaching definitions %s" %
+            check(defs == listed, "%s: %s at %s is set by %s on every path, and by nothing else" %
+                  (var, term, v["site"], "|".join(frm)), "gdb's listing: reaching definitions %s" %
                   ", ".join(d if d == "entry" else "0x%x" % d for d in defs))
+    check_structure(f, code)
     check_values(f, code, server)
     check_counters(f, code, server)
 

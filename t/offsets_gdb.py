@@ -6,8 +6,10 @@ import re
 import gdb
 
 BIAS = 0  # runtime address - link-time address, once start() has run
+KINDS = {}  # site location -> "slowpath", "early" or "", once load() has run
+VARS = ("mem_reported", "overhead", "mem_used", "mem_tofree")
 
-TERM = r"([+-]?)(\[[a-z0-9]+[+-]0x[0-9a-f]+\]|\[[A-Za-z_]\w*\+[0-9]+\]|\[0x[0-9a-f]+\]|[a-z0-9]+)"
+TERM = r"([+-]?)(\[[a-z0-9]+[+-]0x[0-9a-f]+\]|\[[A-Za-z_]\w*\+[0-9]+\]|\[0x[0-9a-f]+\]|[a-z0-9_]+)"
 
 
 def address(t, bias):
@@ -30,10 +32,25 @@ def term(t, bias):
     return "*(unsigned long *)" + address(t, bias)
 
 
+class Derived:
+    """A value worked out from others of the same call (format 2's
+    mem_reported-mem_used): its terms, (sign, variable or gdb expression)."""
+
+    def __init__(self, parts, bias):
+        self.terms = [(-1 if s == "-" else 1, t if t in VARS else term(t, bias)) for s, t in parts]
+
+    def value(self, known, evaluate):
+        """Its value from KNOWN {variable: value} and EVALUATE(gdb expression)."""
+        return sum(s * (known[t] if t in VARS else evaluate("(long)" + t)) for s, t in self.terms)
+
+
 def translate(e, bias):
+    """A gdb expression for E; a Derived for one over other variables."""
     parts = re.findall(TERM, e)
     if "".join(s + t for s, t in parts) != e:
         raise gdb.GdbError("cannot translate " + e)
+    if any(t in VARS for _, t in parts):
+        return Derived(parts, bias)
     return " ".join("%s (long)%s" % (s or "+", term(t, bias)) for s, t in parts)
 
 
@@ -49,6 +66,7 @@ def load(paths, bias):
             if w and w[0] == "site":
                 where[w[1]] = w[2]
                 sites.setdefault(w[2], [])
+                KINDS[w[2]] = w[-1] if w[-1] in ("slowpath", "early") else ""
             elif w and w[0] == "value":
                 sites[where[w[2]]].append((name, w[1], translate(w[3], bias)))
             elif w and w[0] == "global":

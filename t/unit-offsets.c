@@ -90,7 +90,7 @@ static void round_trip(void)
 	expr_format(&a.value[VAR_MEM_TOFREE].e, buf, sizeof(buf));
 	is_str(buf, "rbx-r12", "mem_tofree expression read back");
 	is_u64(a.value[VAR_MEM_TOFREE].e.t[1].sign, (uint64_t)-1, "second term subtracted");
-	is_u64(a.value[VAR_MEM_TOFREE].e.t[1].from, 0x11da20 + 190, "producer resolved: performEvictions+190");
+	is_u64(a.value[VAR_MEM_TOFREE].e.t[1].from[0], 0x11da20 + 190, "producer resolved: performEvictions+190");
 	ok(a.global[G_MAXMEMORY].present && !strcmp(a.global[G_MAXMEMORY].sym, "server") &&
 	   a.global[G_MAXMEMORY].off == 3600, "global server+3600 read");
 	ok(!a.global[G_STAT_NUMCOMMANDS].present, "absent global stays absent");
@@ -256,7 +256,7 @@ int main(void)
 	forms();
 	files();
 	more_refusals();
-	refused(2, "redprof-offsets 2", "f.offsets:2: format 2 is not supported", "an unknown format version");
+	refused(2, "redprof-offsets 3", "f.offsets:2: format 3 is not supported: this redprof reads formats 1 to 2", "an unknown format version");
 	refused(2, "", "f.offsets:2: not a redprof offset file", "a file without the format line");
 	refused(0, "", "f.offsets: empty file", "an empty file");
 	refused(3, "build-id XYZ", "f.offsets:3: malformed build-id", "a malformed build-id");

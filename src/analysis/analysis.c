@@ -134,6 +134,7 @@ static void describe(const struct analysis *a, const struct insn *in, struct cod
 {
 	out->addr = in->addr;
 	out->cls = (enum insn_class)in->cls;
+	out->cc = (enum x86_cc)in->cc;
 	if (disasm_text(a->img, in->addr, out->text, sizeof(out->text)))
 		snprintf(out->text, sizeof(out->text), "?");
 }

@@ -107,6 +107,29 @@ static bool has_group(const cs_insn *ci, uint8_t group)
 	return false;
 }
 
+enum x86_cc x86_cc_of(unsigned id)
+{
+	switch (id) {
+	case X86_INS_JO: case X86_INS_CMOVO: case X86_INS_SETO: return X86_CC_O;
+	case X86_INS_JNO: case X86_INS_CMOVNO: case X86_INS_SETNO: return X86_CC_NO;
+	case X86_INS_JB: case X86_INS_CMOVB: case X86_INS_SETB: return X86_CC_B;
+	case X86_INS_JAE: case X86_INS_CMOVAE: case X86_INS_SETAE: return X86_CC_AE;
+	case X86_INS_JE: case X86_INS_CMOVE: case X86_INS_SETE: return X86_CC_E;
+	case X86_INS_JNE: case X86_INS_CMOVNE: case X86_INS_SETNE: return X86_CC_NE;
+	case X86_INS_JBE: case X86_INS_CMOVBE: case X86_INS_SETBE: return X86_CC_BE;
+	case X86_INS_JA: case X86_INS_CMOVA: case X86_INS_SETA: return X86_CC_A;
+	case X86_INS_JS: case X86_INS_CMOVS: case X86_INS_SETS: return X86_CC_S;
+	case X86_INS_JNS: case X86_INS_CMOVNS: case X86_INS_SETNS: return X86_CC_NS;
+	case X86_INS_JP: case X86_INS_CMOVP: case X86_INS_SETP: return X86_CC_P;
+	case X86_INS_JNP: case X86_INS_CMOVNP: case X86_INS_SETNP: return X86_CC_NP;
+	case X86_INS_JL: case X86_INS_CMOVL: case X86_INS_SETL: return X86_CC_L;
+	case X86_INS_JGE: case X86_INS_CMOVGE: case X86_INS_SETGE: return X86_CC_GE;
+	case X86_INS_JLE: case X86_INS_CMOVLE: case X86_INS_SETLE: return X86_CC_LE;
+	case X86_INS_JG: case X86_INS_CMOVG: case X86_INS_SETG: return X86_CC_G;
+	default: return X86_CC_NONE;
+	}
+}
+
 static void fill_insn(struct insn *in, cs_insn *ci)
 {
 	const cs_x86 *x = &ci->detail->x86;
@@ -132,6 +155,8 @@ static void fill_insn(struct insn *in, cs_insn *ci)
 		in->flow = FLOW_STOP;
 	else
 		in->flow = FLOW_NEXT;
+	in->cc = (uint8_t)(in->flow == FLOW_JUMP ? X86_CC_ALWAYS : in->flow == FLOW_CJUMP ? x86_cc_of(ci->id)
+											 : X86_CC_NONE);
 
 	in->reads = in->writes = 0;
 	if (cs_regs_access(cs_intel, ci, rr, &nr, ww, &nw) == CS_ERR_OK) {

@@ -31,6 +31,7 @@ struct insn {
 	uint8_t size;
 	uint8_t flow;		/* enum insn_flow */
 	uint8_t cls;		/* enum insn_class */
+	uint8_t cc;		/* enum x86_cc: a jump's condition, X86_CC_NONE when no jump */
 	uint16_t reads;		/* GPR_BIT set, explicit and implicit */
 	uint16_t writes;	/* GPR_BIT set; a call writes the caller-saved set */
 	uint64_t target;	/* direct jump/call target */
@@ -42,6 +43,9 @@ struct code {
 	struct insn *insns;
 	size_t n, cap;
 };
+
+/* The condition of capstone instruction ID (jcc, cmovcc, setcc); X86_CC_NONE for any other. */
+enum x86_cc x86_cc_of(unsigned id);
 
 /* Opens the process-wide capstone handles; 0 or -errno. */
 int disasm_init(void);

@@ -445,51 +445,26 @@ static uint64_t flags_sub(struct emu *e, uint64_t a, uint64_t b, uint64_t borrow
 	return res;
 }
 
-enum cond { C_O, C_NO, C_B, C_AE, C_E, C_NE, C_BE, C_A, C_S, C_NS, C_P, C_NP, C_L, C_GE, C_LE, C_G, C_NONE };
-
-static enum cond cond_of(unsigned id)
-{
-	switch (id) {
-	case X86_INS_JO: case X86_INS_CMOVO: case X86_INS_SETO: return C_O;
-	case X86_INS_JNO: case X86_INS_CMOVNO: case X86_INS_SETNO: return C_NO;
-	case X86_INS_JB: case X86_INS_CMOVB: case X86_INS_SETB: return C_B;
-	case X86_INS_JAE: case X86_INS_CMOVAE: case X86_INS_SETAE: return C_AE;
-	case X86_INS_JE: case X86_INS_CMOVE: case X86_INS_SETE: return C_E;
-	case X86_INS_JNE: case X86_INS_CMOVNE: case X86_INS_SETNE: return C_NE;
-	case X86_INS_JBE: case X86_INS_CMOVBE: case X86_INS_SETBE: return C_BE;
-	case X86_INS_JA: case X86_INS_CMOVA: case X86_INS_SETA: return C_A;
-	case X86_INS_JS: case X86_INS_CMOVS: case X86_INS_SETS: return C_S;
-	case X86_INS_JNS: case X86_INS_CMOVNS: case X86_INS_SETNS: return C_NS;
-	case X86_INS_JP: case X86_INS_CMOVP: case X86_INS_SETP: return C_P;
-	case X86_INS_JNP: case X86_INS_CMOVNP: case X86_INS_SETNP: return C_NP;
-	case X86_INS_JL: case X86_INS_CMOVL: case X86_INS_SETL: return C_L;
-	case X86_INS_JGE: case X86_INS_CMOVGE: case X86_INS_SETGE: return C_GE;
-	case X86_INS_JLE: case X86_INS_CMOVLE: case X86_INS_SETLE: return C_LE;
-	case X86_INS_JG: case X86_INS_CMOVG: case X86_INS_SETG: return C_G;
-	default: return C_NONE;
-	}
-}
-
 /* 1 true, 0 false, -1 unknown (parity is not tracked). */
-static int cond_holds(const struct emu *e, enum cond c)
+static int cond_holds(const struct emu *e, enum x86_cc c)
 {
 	if (!e->flags_known)
 		return -1;
 	switch (c) {
-	case C_O: return e->of;
-	case C_NO: return !e->of;
-	case C_B: return e->cf;
-	case C_AE: return !e->cf;
-	case C_E: return e->zf;
-	case C_NE: return !e->zf;
-	case C_BE: return e->cf || e->zf;
-	case C_A: return !e->cf && !e->zf;
-	case C_S: return e->sf;
-	case C_NS: return !e->sf;
-	case C_L: return e->sf != e->of;
-	case C_GE: return e->sf == e->of;
-	case C_LE: return e->zf || e->sf != e->of;
-	case C_G: return !e->zf && e->sf == e->of;
+	case X86_CC_O: return e->of;
+	case X86_CC_NO: return !e->of;
+	case X86_CC_B: return e->cf;
+	case X86_CC_AE: return !e->cf;
+	case X86_CC_E: return e->zf;
+	case X86_CC_NE: return !e->zf;
+	case X86_CC_BE: return e->cf || e->zf;
+	case X86_CC_A: return !e->cf && !e->zf;
+	case X86_CC_S: return e->sf;
+	case X86_CC_NS: return !e->sf;
+	case X86_CC_L: return e->sf != e->of;
+	case X86_CC_GE: return e->sf == e->of;
+	case X86_CC_LE: return e->zf || e->sf != e->of;
+	case X86_CC_G: return !e->zf && e->sf == e->of;
 	default: return -1;
 	}
 }
@@ -524,6 +499,12 @@ static int branch_next(struct emu *e, const struct insn *in, int taken, uint64_t
 	if (taken < 0)
 		return -1;
 	*next = taken ? in->target : fall;
+	if (e->dead_end) {
+		long to = code_index(e->code, *next), other = code_index(e->code, taken ? fall : in->target);
+
+		if (to >= 0 && other >= 0 && e->dead_end[to] && !e->dead_end[other])
+			*next = taken ? fall : in->target;
+	}
 	return 0;
 }
 
@@ -715,9 +696,9 @@ static int exec_conditional(struct emu *e, const struct insn *in)
 	uint64_t a, b;
 	int taken;
 
-	if (cond_of(id) == C_NONE || in->flow != FLOW_NEXT)
+	if (x86_cc_of(id) == X86_CC_NONE || in->flow != FLOW_NEXT)
 		return 0;
-	taken = cond_holds(e, cond_of(id));
+	taken = cond_holds(e, x86_cc_of(id));
 	if (id >= X86_INS_CMOVA && id <= X86_INS_CMOVS) {
 		if (taken < 0 || !op_value(e, in, d, &a) || !op_value(e, in, s, &b))
 			return -1;
@@ -759,7 +740,7 @@ static int exec_control(struct emu *e, const struct insn *in, uint64_t *next)
 	default:
 		if (in->flow != FLOW_CJUMP)
 			return 0;
-		return branch_next(e, in, cond_holds(e, cond_of(in->cs->id)), next) ? -1 : 1;
+		return branch_next(e, in, cond_holds(e, x86_cc_of(in->cs->id)), next) ? -1 : 1;
 	}
 }
 

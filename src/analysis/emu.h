@@ -78,6 +78,12 @@ struct emu {
 	const uint64_t *forced;	/* path to follow: each branch goes to the next address listed */
 	size_t nforced, forced_pos;
 	uint64_t stop_at;	/* stop (EMU_HOOK) before executing this address, 0: never */
+	/*
+	 * Per instruction of the code: no return can follow it (an assertion,
+	 * a failed stack check). Set, a branch goes the other way when only
+	 * that one can return: for runs about what the function returns.
+	 */
+	const bool *dead_end;
 };
 
 void emu_init(struct emu *e, const struct code *code, const struct emu_hooks *hooks);

@@ -878,16 +878,16 @@ const struct emu_regs *evict_regs(const struct evict_analysis *a, size_t s, size
 	return &sc->run.trace[sc->slow_step + cand].regs;
 }
 
-int evict_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out)
+int evict_state_at(const struct evict_analysis *a, size_t s, size_t step, struct emu *out)
 {
 	const struct scenario *sc = &a->sc[s];
 	struct run_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	int err;
 
 	err = start_run(a, sc, ctx, out);
-	if (!err && emu_run(out, sc->slow_step + cand) != EMU_LIMIT)
+	if (!err && emu_run(out, step) != EMU_LIMIT)
 		err = -ENOTSUP;
-	if (!err && out->rip != a->cand[cand])
+	if (!err && (step >= sc->run.ntrace || out->rip != sc->run.trace[step].addr))
 		err = -EFAULT;
 	/* The context lives as long as the emulator: freed with it by evict_state_free. */
 	out->trace = NULL;
@@ -896,40 +896,109 @@ int evict_state(const struct evict_analysis *a, size_t s, size_t cand, struct em
 	return err;
 }
 
+int evict_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out)
+{
+	return evict_state_at(a, s, a->sc[s].slow_step + cand, out);
+}
+
 void evict_state_free(struct emu *st)
 {
 	free(st->hooks.ctx);
 	emu_free(st);
 }
 
-bool evict_check(const struct evict_analysis *a, size_t cand, const struct expr *e, enum var v)
+long evict_visit(const struct evict_analysis *a, size_t s, uint64_t addr, bool before_slow)
 {
+	const struct scenario *sc = &a->sc[s];
+	long found = -1;
+
+	for (size_t i = 0; i < sc->run.ntrace; i++) {
+		if (sc->run.trace[i].addr != addr)
+			continue;
+		if (before_slow && (!sc->evicts || i >= sc->slow_step))
+			break;
+		if (!before_slow && sc->evicts && i < sc->slow_step)
+			continue;
+		found = (long)i;
+		if (!before_slow)
+			break;
+	}
+	return found;
+}
+
+int evict_early(const struct evict_analysis *a, uint64_t addr, uint64_t slow)
+{
+	if (flow_on_cycle(a->flow, addr))
+		return -ELOOP;
+	if (flow_dominates(a->flow, addr, slow))
+		return -ENOENT;
+	for (size_t k = 0; k < a->nsc; k++) {
+		const struct scenario *sc = &a->sc[k];
+		bool over = sc->mm && sc->mr > sc->mm;
+
+		if ((sc->evicts && evict_visit(a, k, addr, true) < 0) || (!over && evict_visit(a, k, addr, false) >= 0))
+			return -ERANGE;
+	}
+	return 0;
+}
+
+/* E's value in the state ST of scenario S: registers, memory, and other variables' true values. */
+static uint64_t expr_value(const struct scenario *s, struct emu *st, const struct expr *e)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < e->n; i++) {
+		const struct term *t = &e->t[i];
+		uint64_t val;
+
+		switch (t->kind) {
+		case TERM_REG:
+			val = st->regs.r[t->reg];
+			break;
+		case TERM_MEM:
+			val = emu_read(st, st->regs.r[t->reg] + (uint64_t)t->off, 8);
+			break;
+		case TERM_GLOBAL:
+			val = emu_read(st, (uint64_t)t->off, 8);
+			break;
+		case TERM_VAR:
+			val = scenario_value(s, t->var);
+			break;
+		default:
+			val = (uint64_t)t->off;
+			break;
+		}
+		sum += t->sign < 0 ? -val : val;
+	}
+	return sum;
+}
+
+bool evict_check_at(const struct evict_analysis *a, uint64_t addr, bool before_slow, const struct expr *e,
+		    enum var v)
+{
+	bool any = false;
+
 	for (size_t k = 0; k < a->nsc; k++) {
 		const struct scenario *s = &a->sc[k];
 		struct emu st;
-		uint64_t sum = 0;
-		bool ok = true;
+		long step;
+		bool ok;
 
 		if (!s->evicts)
 			continue;
-		if (evict_state(a, k, cand, &st))
+		step = evict_visit(a, k, addr, before_slow);
+		if (step < 0 || evict_state_at(a, k, (size_t)step, &st))
 			return false;
-		for (int i = 0; i < e->n; i++) {
-			const struct term *t = &e->t[i];
-			uint64_t val;
-
-			if (t->kind == TERM_REG)
-				val = st.regs.r[t->reg];
-			else if (t->kind == TERM_MEM)
-				val = emu_read(&st, st.regs.r[t->reg] + (uint64_t)t->off, 8);
-			else
-				val = emu_read(&st, (uint64_t)t->off, 8);
-			sum += t->sign < 0 ? -val : val;
-		}
-		ok = sum == scenario_value(s, v);
+		ok = expr_value(s, &st, e) == scenario_value(s, v);
 		evict_state_free(&st);
 		if (!ok)
 			return false;
+		any = true;
 	}
-	return true;
+	return any;
+}
+
+bool evict_check(const struct evict_analysis *a, size_t cand, const struct expr *e, enum var v)
+{
+	return evict_check_at(a, a->cand[cand], false, e, v);
 }

@@ -98,7 +98,32 @@ const struct emu_regs *evict_regs(const struct evict_analysis *a, size_t s, size
 
 /* Memory before candidate CAND in scenario S: an emulator stopped there, freed with evict_state_free. */
 int evict_state(const struct evict_analysis *a, size_t s, size_t cand, struct emu *out);
+/* The same before step STEP of scenario S's run (an index into its trace). */
+int evict_state_at(const struct evict_analysis *a, size_t s, size_t step, struct emu *out);
 void evict_state_free(struct emu *st);
+
+/*
+ * The step at which scenario S's run is at ADDR: with BEFORE_SLOW, its
+ * last visit before the slow path (an evicting run's); else its first on
+ * the slow path (or anywhere, in a run that does not evict). -1: none.
+ */
+long evict_visit(const struct evict_analysis *a, size_t s, uint64_t addr, bool before_slow);
+
+/*
+ * Whether ADDR can be an early site for the slow-path site SLOW: not in a
+ * loop (-ELOOP), on every path to SLOW (-ENOENT), run before the slow
+ * path by every evicting run and by no run whose mem_reported is not above
+ * maxmemory (-ERANGE). 0 when it can.
+ */
+int evict_early(const struct evict_analysis *a, uint64_t addr, uint64_t slow);
+
+/*
+ * Whether E computes V at ADDR in every evicting scenario, at the visit
+ * evict_visit picks (variables in E read their true values: a value
+ * derived from others), and some scenario evicts.
+ */
+bool evict_check_at(const struct evict_analysis *a, uint64_t addr, bool before_slow, const struct expr *e,
+		    enum var v);
 
 /*
  * Whether E computes V at candidate CAND in every evicting scenario (with

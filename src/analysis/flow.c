@@ -176,6 +176,95 @@ static bool is_pointer_tail_call(const struct insn *in)
 	return x->op_count == 1 && x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP;
 }
 
+/* The library function an indirect jump or call through a GOT slot (jmp *disp(%rip)) reaches, or NULL. */
+static const char *import_through(const struct elf_image *img, const struct insn *in)
+{
+	const cs_x86 *x = &in->cs->detail->x86;
+
+	if (x->op_count != 1 || x->operands[0].type != X86_OP_MEM || x->operands[0].mem.base != X86_REG_RIP ||
+	    x->operands[0].mem.index != X86_REG_INVALID)
+		return NULL;
+	return elf_image__import_at(img, in->addr + in->size + (uint64_t)x->operands[0].mem.disp);
+}
+
+/* The library function the PLT stub at ADDR jumps to, or NULL: a stub is 16 bytes ending in its jump. */
+static const char *plt_import(const struct elf_image *img, uint64_t addr)
+{
+	struct code c = { 0 };
+	const char *name = NULL;
+
+	if (!disasm_linear(img, addr, 16, &c))
+		for (size_t i = 0; i < c.n && !name; i++)
+			if (c.insns[i].flow == FLOW_IJUMP)
+				name = import_through(img, &c.insns[i]);
+	code_free(&c);
+	return name;
+}
+
+/* The C library's functions that never return, which a compiler calls on failed checks. */
+static bool noreturn_import(const char *name)
+{
+	static const char *const never[] = {
+		"__stack_chk_fail", "__fortify_fail", "__chk_fail", "__assert_fail", "__assert_perror_fail",
+		"abort", "exit", "_exit", "_Exit", "quick_exit", "pthread_exit", "longjmp", "_longjmp",
+		"siglongjmp", "__longjmp_chk", "__libc_fatal", "err", "errx", "verr", "verrx",
+	};
+
+	for (size_t i = 0; name && i < ARRAY_SIZE(never); i++)
+		if (!strcmp(name, never[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the function at ADDR never returns (_serverAssert, say): a sized
+ * function with no ret, no indirect jump and no jump out of itself, or a
+ * PLT stub of a library function that never returns (__stack_chk_fail). A
+ * call to it has no fall-through edge, so no path goes on after an
+ * assertion.
+ */
+static bool noreturn_fn(const struct elf_image *img, uint64_t addr)
+{
+	const struct elf_sym *fn = elf_image__func_at(img, addr);
+	struct code c = { 0 };
+	bool never = false;
+
+	if (!fn || fn->addr != addr || !fn->size)
+		return noreturn_import(plt_import(img, addr));
+	if (disasm_linear(img, fn->addr, fn->size, &c))
+		goto out;
+	never = c.n > 0;
+	for (size_t i = 0; i < c.n && never; i++) {
+		const struct insn *in = &c.insns[i];
+
+		never = in->flow != FLOW_RET && in->flow != FLOW_IJUMP &&
+			!((in->flow == FLOW_JUMP || in->flow == FLOW_CJUMP) &&
+			  (in->target < fn->addr || in->target >= fn->addr + fn->size));
+	}
+out:
+	code_free(&c);
+	return never;
+}
+
+/* noreturn_fn, remembered per callee while one graph is built. */
+struct callee_returns {
+	uint64_t addr[64];
+	bool never[64];
+	int n;
+};
+
+static bool call_returns(const struct flow *f, struct callee_returns *cr, uint64_t target)
+{
+	for (int i = 0; i < cr->n; i++)
+		if (cr->addr[i] == target)
+			return !cr->never[i];
+	if (cr->n == (int)ARRAY_SIZE(cr->addr))
+		return true;
+	cr->addr[cr->n] = target;
+	cr->never[cr->n] = noreturn_fn(f->img, target);
+	return !cr->never[cr->n++];
+}
+
 struct edge {
 	uint32_t from, to;
 };
@@ -205,6 +294,7 @@ static void build_preds(struct flow *f)
 	size_t n = f->code.n, ne = 0, cap = 0;
 	struct edge *e = NULL;
 	uint64_t targets[JUMP_TABLE_MAX];
+	struct callee_returns cr = { .n = 0 };
 
 	for (size_t i = 0; i < n; i++) {
 		const struct insn *in = &f->code.insns[i];
@@ -213,9 +303,15 @@ static void build_preds(struct flow *f)
 		size_t nt;
 
 		switch (in->flow) {
-		case FLOW_NEXT:
 		case FLOW_CALL:
+			if (falls && call_returns(f, &cr, in->target))
+				push_edge(&e, &ne, &cap, i, (long)i + 1);
+			break;
 		case FLOW_ICALL:
+			if (falls && !noreturn_import(import_through(f->img, in)))
+				push_edge(&e, &ne, &cap, i, (long)i + 1);
+			break;
+		case FLOW_NEXT:
 			if (falls)
 				push_edge(&e, &ne, &cap, i, (long)i + 1);
 			break;

@@ -14,9 +14,11 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
+#include "exits.h"
 #include "server_fields.h"
 #include "site_disasm.h"
 #include "util.h"
@@ -190,6 +192,130 @@ static void place(const struct evict_analysis *a, const struct found *fd, enum s
 	}
 }
 
+/*
+ * Variables no slow-path candidate holds may still be read at an early
+ * site: an emulated instruction every evicting call runs once on its way
+ * to the slow path (right after the entry evaluation, where clang's LTO
+ * builds keep mem_reported only until mem_used replaces it). The one
+ * holding the most of them, the latest on the way, is taken.
+ */
+static void place_early(const struct evict_analysis *a, struct offsets *o)
+{
+	const struct scenario *e0 = NULL;
+	uint64_t slow = o->site[0].addr, best_addr = 0;
+	struct expr best_e[NVARS];
+	unsigned missing = 0, best = 0;
+
+	for (int v = 0; v < NVARS; v++)
+		if (!o->value[v].present)
+			missing |= 1U << v;
+	for (size_t k = 0; k < a->nsc && !e0; k++)
+		if (a->sc[k].evicts)
+			e0 = &a->sc[k];
+	if (!missing || !e0 || o->nsites == OFFSETS_MAX_SITES)
+		return;
+	for (size_t i = e0->slow_step; i-- > 0;) {
+		uint64_t addr = e0->run.trace[i].addr;
+		const struct insn *in = code_at(&a->flow->code, addr);
+		struct expr e[NVARS];
+		struct loc_table lt;
+		unsigned got = 0;
+
+		if (in->cls != INSN_EMULATED || evict_early(a, addr, slow) ||
+		    disasm_locations_at(a, addr, true, &lt))
+			continue;
+		for (int v = 0; v < NVARS; v++)
+			if ((missing >> v & 1) && !disasm_locate(a, &lt, (enum var)v, &e[v]))
+				got |= 1U << v;
+		if (__builtin_popcount(got) > __builtin_popcount(best)) {
+			best = got;
+			best_addr = addr;
+			memcpy(best_e, e, sizeof(e));
+		}
+	}
+	if (!best)
+		return;
+	fill_site(a, &o->site[o->nsites], best_addr, STRATEGY_DISASM);
+	snprintf(o->site[o->nsites].name, sizeof(o->site[0].name), "early");
+	o->site[o->nsites].early = true;
+	for (int v = 0; v < NVARS; v++) {
+		if (!(best >> v & 1))
+			continue;
+		o->value[v] = (struct value_rec){ .present = true, .site = o->nsites, .e = best_e[v],
+						  .strategy = STRATEGY_DISASM };
+	}
+	o->nsites++;
+}
+
+/*
+ * A variable no site holds, worked out at the slow-path site from ones
+ * read there or at the early site, by getMaxmemoryState's identities:
+ * mem_used = mem_reported - overhead, mem_tofree = mem_used - maxmemory.
+ */
+static void place_derived(const struct evict_analysis *a, struct offsets *o)
+{
+	static const struct { enum var v, x, y; int sy; bool mm; } ids[] = {
+		{ VAR_OVERHEAD, VAR_MEM_REPORTED, VAR_MEM_USED, -1, false },
+		{ VAR_MEM_REPORTED, VAR_MEM_USED, VAR_OVERHEAD, 1, false },
+		{ VAR_MEM_USED, VAR_MEM_REPORTED, VAR_OVERHEAD, -1, false },
+		{ VAR_MEM_USED, VAR_MEM_TOFREE, VAR_NONE, 1, true },
+		{ VAR_MEM_TOFREE, VAR_MEM_USED, VAR_NONE, -1, true },
+	};
+	const struct site_rec *slow = &o->site[0];
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+		struct value_rec *r = &o->value[ids[i].v];
+		const struct value_rec *x = &o->value[ids[i].x];
+		const struct value_rec *y = ids[i].y == VAR_NONE ? NULL : &o->value[ids[i].y];
+		struct expr e = { .n = 2 };
+
+		if (r->present || !x->present || expr_derived(&x->e) || (y && (!y->present || expr_derived(&y->e))) ||
+		    (x->site && !o->site[x->site].early) || (y && y->site && !o->site[y->site].early))
+			continue;
+		e.t[0] = (struct term){ .kind = TERM_VAR, .sign = 1, .var = ids[i].x };
+		if (y)
+			e.t[1] = (struct term){ .kind = TERM_VAR, .sign = ids[i].sy, .var = ids[i].y };
+		else
+			e.t[1] = (struct term){ .kind = TERM_GLOBAL, .sign = ids[i].sy, .off = (int64_t)a->maxmemory };
+		if (!evict_check_at(a, slow->addr, false, &e, ids[i].v))
+			continue;
+		*r = (struct value_rec){ .present = true, .site = 0, .e = e, .strategy = STRATEGY_DISASM };
+	}
+}
+
+/* Where evicting calls leave the eviction path: what a light plan times them to. */
+static void place_exits(const struct analysis *an, const struct evict_analysis *a, struct offsets *o,
+			struct gen_result *r)
+{
+	struct exit_site x[OFFSETS_MAX_EXITS];
+	char why[256];
+	int n, hits;
+
+	if (exits_find(a->flow, o->site[0].addr, !strcmp(an->evict.name, "freeMemoryIfNeeded"), x,
+		       OFFSETS_MAX_EXITS, &n, &hits, why, sizeof(why))) {
+		note(r, "exits: %s; only the entry and return probes can time evicting calls", why);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct exit_rec *e = &o->exit[o->nexits++];
+		struct site_rec tmp = { 0 };
+
+		fill_site(a, &tmp, x[i].addr, STRATEGY_DISASM);
+		snprintf(e->name, sizeof(e->name), "exit%d", i + 1);
+		e->addr = tmp.addr;
+		e->file_offset = tmp.file_offset;
+		e->cls = tmp.cls;
+		e->strategy = STRATEGY_DISASM;
+		snprintf(e->insn, sizeof(e->insn), "%s", tmp.insn);
+		memcpy(e->leaves, x[i].leaves, sizeof(e->leaves));
+		memcpy(e->result, x[i].result, sizeof(e->result));
+	}
+	if (hits >= EXITS_LOOPED)
+		note(r, "exits: one is on a loop: an evicting call that turns it is hit once per turn");
+	else if (hits > 1)
+		note(r, "exits: an evicting call may run up to %d exit jumps (a probe hit each) on its way out", hits);
+}
+
 /* Names the global terms of values like the globals: server+OFFSET. */
 static void name_terms(const struct elf_image *img, struct offsets *o)
 {
@@ -208,9 +334,8 @@ static void name_terms(const struct elf_image *img, struct offsets *o)
  * has no answer.
  */
 static void locate_all(const struct evict_analysis *a, struct dwarf_ctx *d, enum strategy mode, struct found *fd,
-		       struct gen_result *r)
+		       char why[NVARS][256])
 {
-	char why[NVARS][256] = { "" };
 	bool use_disasm = mode != STRATEGY_DWARF;
 
 	for (size_t c = 0; c < a->ncand; c++) {
@@ -233,14 +358,6 @@ static void locate_all(const struct evict_analysis *a, struct dwarf_ctx *d, enum
 				fd->by[c][v] = STRATEGY_DISASM;
 			}
 		}
-	}
-	for (int v = 0; v < NVARS; v++) {
-		bool any = false;
-
-		for (size_t c = 0; c < a->ncand; c++)
-			any |= fd->have[c][v];
-		if (!any)
-			note(r, "%s: not found on the slow path%s%s", var_name((enum var)v), why[v][0] ? ": " : "", why[v]);
 	}
 }
 
@@ -378,10 +495,21 @@ int analysis__generate(struct analysis *an, const char *flavor, const char *vers
 	}
 	r->strategy = d ? STRATEGY_DWARF : STRATEGY_DISASM;
 	if (locate) {
+		char nowhere[NVARS][256] = { "" };
+
 		fd = xcalloc(1, sizeof(*fd));
-		locate_all(a, d, strategy, fd, r);
+		locate_all(a, d, strategy, fd, nowhere);
 		place(a, fd, r->strategy, o);
+		if (strategy != STRATEGY_DWARF) {
+			place_early(a, o);
+			place_derived(a, o);
+		}
+		for (int v = 0; v < NVARS; v++)
+			if (!o->value[v].present)
+				note(r, "%s: not found on the slow path%s%s", var_name((enum var)v),
+				     nowhere[v][0] ? ": " : "", nowhere[v]);
 		name_terms(an->img, o);
+		place_exits(an, a, o, r);
 		free(fd);
 	}
 	add_deletes(a, o);

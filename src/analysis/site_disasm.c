@@ -79,19 +79,55 @@ static bool slot_base(const struct evict_analysis *a, const struct emu *st, uint
 	return false;
 }
 
-int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_table *lt)
+/*
+ * A register's value at SITE is proven when the definitions of it that
+ * reach SITE (flow) are exactly the writers the runs saw, each seen in
+ * some run: then every definition's value was checked.
+ */
+static bool register_defs(const struct evict_analysis *a, const struct emu *st, const bool *have, uint64_t site,
+			  enum gpr r, struct term *t)
+{
+	uint64_t defs[OFFSETS_MAX_FROM];
+	int n;
+
+	if (flow_reaching_defs(a->flow, site, r, defs, OFFSETS_MAX_FROM, &n))
+		return false;
+	for (int d = 0; d < n; d++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < a->nsc && !seen; k++)
+			seen = have[k] && st[k].regs.writer[r] == defs[d];
+		if (!seen)
+			return false;
+	}
+	for (size_t k = 0; k < a->nsc; k++) {
+		bool listed = false;
+
+		for (int d = 0; d < n && have[k]; d++)
+			listed |= st[k].regs.writer[r] == defs[d];
+		if (have[k] && !listed)
+			return false;
+	}
+	*t = (struct term){ .kind = TERM_REG, .reg = r, .nfrom = n };
+	memcpy(t->from, defs, (size_t)n * sizeof(defs[0]));
+	return true;
+}
+
+int disasm_locations_at(const struct evict_analysis *a, uint64_t site, bool before_slow, struct loc_table *lt)
 {
 	struct emu st[ANALYSIS_MAX_SCENARIOS];
 	bool have[ANALYSIS_MAX_SCENARIOS] = { false };
-	uint64_t site = a->cand[cand];
 	size_t first = a->nsc;
 	int err = 0;
 
 	memset(lt, 0, sizeof(*lt));
 	for (size_t k = 0; k < a->nsc; k++) {
+		long step;
+
 		if (!a->sc[k].evicts)
 			continue;
-		err = evict_state(a, k, cand, &st[k]);
+		step = evict_visit(a, k, site, before_slow);
+		err = step < 0 ? -ENOENT : evict_state_at(a, k, (size_t)step, &st[k]);
 		if (err)
 			goto out;
 		have[k] = true;
@@ -99,18 +135,13 @@ int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_tab
 			first = k;
 	}
 
-	/* Registers: the same writer in every run, and the only definition reaching the site. */
+	/* Registers whose every definition reaching the site is a writer the runs saw. */
 	for (int r = 0; r < GPR_N; r++) {
-		uint64_t w = st[first].regs.writer[r], def;
-		bool same = w != 0;
+		struct term t;
 
-		if (r == GPR_RSP)
+		if (r == GPR_RSP || !register_defs(a, st, have, site, (enum gpr)r, &t))
 			continue;
-		for (size_t k = 0; k < a->nsc && same; k++)
-			same = !have[k] || st[k].regs.writer[r] == w;
-		if (!same || flow_reaching_def(a->flow, site, (enum gpr)r, &def) || def != w)
-			continue;
-		add_loc(lt, &(struct term){ .kind = TERM_REG, .reg = (enum gpr)r, .from = w });
+		add_loc(lt, &t);
 		for (size_t k = 0; k < a->nsc; k++)
 			if (have[k])
 				lt->loc[lt->n - 1].val[k] = st[k].regs.r[r];
@@ -132,7 +163,7 @@ int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_tab
 			same = !have[k] || emu_mem_writer(&st[k], st[k].regs.r[base] + (uint64_t)off) == m->writer;
 		if (!same || flow_slot_intact(a->flow, site, base, off, m->writer))
 			continue;
-		add_loc(lt, &(struct term){ .kind = TERM_MEM, .reg = base, .off = off, .from = m->writer });
+		add_loc(lt, &(struct term){ .kind = TERM_MEM, .reg = base, .off = off, .from = { m->writer }, .nfrom = 1 });
 		for (size_t k = 0; k < a->nsc; k++)
 			if (have[k])
 				lt->loc[lt->n - 1].val[k] = emu_read(&st[k], st[k].regs.r[base] + (uint64_t)off, 8);
@@ -144,17 +175,21 @@ int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_tab
 		if (have[k])
 			lt->loc[lt->n - 1].val[k] = a->sc[k].mm;
 out:
-	for (size_t k = 0; k < a->nsc; k++) {
-		if (!have[k])
-			continue;
-		evict_state_free(&st[k]);
-	}
+	for (size_t k = 0; k < a->nsc; k++)
+		if (have[k])
+			evict_state_free(&st[k]);
 	return err;
 }
 
+int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_table *lt)
+{
+	return disasm_locations_at(a, a->cand[cand], false, lt);
+}
+
+/* Registers over memory reads, and one producer over several. */
 static int cost(const struct term *t)
 {
-	return t->kind == TERM_REG ? 1 : 3;
+	return t->kind == TERM_REG ? (t->nfrom > 1 ? 2 : 1) : 3;
 }
 
 /* Whether sum of SIGN[i] * loc[IDX[i]] equals V in every evicting run. */

@@ -25,11 +25,15 @@ struct loc_table {
 };
 
 /*
- * The locations at candidate CAND whose producer is proven: registers with
- * a unique reaching definition, stack slots nothing overwrites since they
- * were written, and the maxmemory global.
+ * The locations at candidate CAND whose producers are proven: registers
+ * whose reaching definitions are the writers the runs saw (a sum computed
+ * in a loop may have two), stack slots nothing overwrites since they were
+ * written, and the maxmemory global.
  */
 int disasm_locations(const struct evict_analysis *a, size_t cand, struct loc_table *lt);
+
+/* The same at SITE, at the visit evict_visit (BEFORE_SLOW) picks in each evicting run. */
+int disasm_locations_at(const struct evict_analysis *a, uint64_t site, bool before_slow, struct loc_table *lt);
 
 /* The cheapest sum of at most three locations equal to V in every evicting run. */
 int disasm_locate(const struct evict_analysis *a, const struct loc_table *lt, enum var v, struct expr *out);

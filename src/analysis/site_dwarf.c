@@ -579,8 +579,9 @@ static bool set_producers(const struct evict_analysis *a, size_t cand, struct ex
 		struct term *t = &e->t[i];
 
 		if (t->kind == TERM_REG) {
-			if (flow_reaching_def(a->flow, site, t->reg, &t->from))
+			if (flow_reaching_def(a->flow, site, t->reg, &t->from[0]))
 				return false;
+			t->nfrom = 1;
 		} else if (t->kind == TERM_MEM) {
 			struct emu st;
 			size_t k;
@@ -589,9 +590,10 @@ static bool set_producers(const struct evict_analysis *a, size_t cand, struct ex
 				;
 			if (k == a->nsc || evict_state(a, k, cand, &st))
 				return false;
-			t->from = emu_mem_writer(&st, st.regs.r[t->reg] + (uint64_t)t->off);
+			t->from[0] = emu_mem_writer(&st, st.regs.r[t->reg] + (uint64_t)t->off);
+			t->nfrom = 1;
 			evict_state_free(&st);
-			if (!t->from || flow_slot_intact(a->flow, site, t->reg, t->off, t->from))
+			if (!t->from[0] || flow_slot_intact(a->flow, site, t->reg, t->off, t->from[0]))
 				return false;
 		}
 	}

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "exits.h"
 
 __attribute__((format(printf, 3, 4)))
 static int refuse(char *why, size_t len, const char *fmt, ...)
@@ -132,79 +133,237 @@ static const char *slot_name(const struct term *t, char *buf, size_t len)
 	return buf;
 }
 
-static int check_value(struct offsets *o, const struct flow *f, enum var v, char *why, size_t len)
+/* "performEvictions+177" or "performEvictions+409|performEvictions+432". */
+static void producers_name(const struct offsets *o, const struct term *t, char *buf, size_t len)
 {
-	struct value_rec *r = &o->value[v];
-	const struct site_rec *s = &o->site[r->site];
-	char site[128], from[128], slot[48];
+	size_t used = 0;
 
-	offsets_code_name(o, s->addr, site, sizeof(site));
-	for (int i = 0; i < r->e.n; i++) {
-		struct term *t = &r->e.t[i];
-		uint64_t def;
-		int err;
+	buf[0] = '\0';
+	for (int k = 0; k < t->nfrom && used < len; k++) {
+		char one[128];
 
-		const struct insn *producer = code_at(&f->code, t->from);
+		offsets_code_name(o, t->from[k], one, sizeof(one));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? "|" : "", one);
+	}
+}
 
-		switch (t->kind) {
-		case TERM_REG:
-			offsets_code_name(o, t->from, from, sizeof(from));
-			if (!producer)
-				return refuse(why, len, "%s at %s: the producer %s is no instruction of %s", var_name(v),
-					      site, from, o->function);
-			if (t->reg == GPR_RSP)
-				return refuse(why, len, "%s at %s: rsp is the stack pointer, not a value", var_name(v), site);
-			err = flow_reaching_def(f, s->addr, t->reg, &def);
-			if (!err && def != t->from) {
-				offsets_code_name(o, def, from, sizeof(from));
-				return refuse(why, len, "%s at %s: %s is set by %s, not by the instruction the file names",
-					      var_name(v), site, gpr_name(t->reg), from);
-			}
-			if (err)
-				return refuse(why, len, "%s at %s: %s may not hold the value set at %s: %s",
-					      var_name(v), site, gpr_name(t->reg), from, why_def(err));
-			/* After a call only rax (and rdx) hold a result; the other caller-saved registers are junk. */
-			if ((producer->flow == FLOW_CALL || producer->flow == FLOW_ICALL) && t->reg != GPR_RAX &&
-			    t->reg != GPR_RDX)
-				return refuse(why, len, "%s at %s: %s holds no result of the call at %s", var_name(v),
-					      site, gpr_name(t->reg), from);
-			break;
-		case TERM_MEM:
-			offsets_code_name(o, t->from, from, sizeof(from));
-			if (t->reg != GPR_RSP && t->reg != GPR_RBP)
-				return refuse(why, len, "%s at %s: %s is not a stack slot (rsp or rbp)", var_name(v),
-					      site, slot_name(t, slot, sizeof(slot)));
-			if (!producer)
-				return refuse(why, len, "%s at %s: the producer %s is no instruction of %s", var_name(v),
-					      site, from, o->function);
-			if ((producer->flow == FLOW_CALL || producer->flow == FLOW_ICALL)
-			    ? !passes_slot(f, producer, t->reg, t->off) : !stores_slot(producer, t->reg, t->off))
-				return refuse(why, len, "%s at %s: %s does not write %s", var_name(v), site, from,
-					      slot_name(t, slot, sizeof(slot)));
-			err = flow_slot_intact(f, s->addr, t->reg, t->off, t->from);
-			if (err)
-				return refuse(why, len, "%s at %s: %s may not hold the value stored at %s: %s",
-					      var_name(v), site, slot_name(t, slot, sizeof(slot)), from, why_def(err));
-			break;
-		case TERM_GLOBAL:
-			if (resolve_global(f->img, t->sym, t->sym[0] ? t->sym_off : t->off, (uint64_t *)&t->off,
-					   var_name(v), why, len))
-				return -EINVAL;
-			break;
+static bool listed(const struct term *t, uint64_t addr)
+{
+	for (int k = 0; k < t->nfrom; k++)
+		if (t->from[k] == addr)
+			return true;
+	return false;
+}
+
+/*
+ * A register term: the instructions reaching the site that write it are
+ * exactly its producers, each an instruction of the function that can
+ * leave a value in it.
+ */
+static int check_reg(const struct offsets *o, const struct flow *f, uint64_t site_addr, const char *what,
+		     const char *site, const struct term *t, char *why, size_t len)
+{
+	uint64_t defs[OFFSETS_MAX_FROM + 1];
+	char from[512], def[128];
+	int ndefs, err;
+
+	producers_name(o, t, from, sizeof(from));
+	if (t->reg == GPR_RSP)
+		return refuse(why, len, "%s at %s: rsp is the stack pointer, not a value", what, site);
+	for (int k = 0; k < t->nfrom; k++) {
+		const struct insn *producer = code_at(&f->code, t->from[k]);
+
+		offsets_code_name(o, t->from[k], def, sizeof(def));
+		if (!producer)
+			return refuse(why, len, "%s at %s: the producer %s is no instruction of %s", what, site, def,
+				      o->function);
+		/* After a call only rax (and rdx) hold a result; the other caller-saved registers are junk. */
+		if ((producer->flow == FLOW_CALL || producer->flow == FLOW_ICALL) && t->reg != GPR_RAX &&
+		    t->reg != GPR_RDX)
+			return refuse(why, len, "%s at %s: %s holds no result of the call at %s", what, site,
+				      gpr_name(t->reg), def);
+	}
+	err = flow_reaching_defs(f, site_addr, t->reg, defs, OFFSETS_MAX_FROM + 1, &ndefs);
+	if (err == -E2BIG)
+		return refuse(why, len, "%s at %s: more than %d instructions set %s on the way to the site", what,
+			      site, OFFSETS_MAX_FROM, gpr_name(t->reg));
+	if (err)
+		return refuse(why, len, "%s at %s: %s may not hold the value set at %s: %s", what, site,
+			      gpr_name(t->reg), from, why_def(err));
+	for (int k = 0; k < ndefs; k++) {
+		if (listed(t, defs[k]))
+			continue;
+		offsets_code_name(o, defs[k], def, sizeof(def));
+		return refuse(why, len, "%s at %s: %s is set by %s, not by the instruction%s the file names", what,
+			      site, gpr_name(t->reg), def, t->nfrom > 1 ? "s" : "");
+	}
+	for (int k = 0; k < t->nfrom; k++) {
+		bool reaches = false;
+
+		for (int j = 0; j < ndefs; j++)
+			reaches |= defs[j] == t->from[k];
+		if (!reaches) {
+			offsets_code_name(o, t->from[k], def, sizeof(def));
+			return refuse(why, len, "%s at %s: %s, named as setting %s, does not reach the site", what,
+				      site, def, gpr_name(t->reg));
 		}
 	}
 	return 0;
 }
 
+/* A stack slot term: written by its one producer, and untouched from there to the site. */
+static int check_slot(const struct offsets *o, const struct flow *f, uint64_t site_addr, const char *what,
+		      const char *site, const struct term *t, char *why, size_t len)
+{
+	const struct insn *producer;
+	char from[128], slot[48];
+	int err;
+
+	if (t->reg != GPR_RSP && t->reg != GPR_RBP)
+		return refuse(why, len, "%s at %s: %s is not a stack slot (rsp or rbp)", what, site,
+			      slot_name(t, slot, sizeof(slot)));
+	if (t->nfrom != 1)
+		return refuse(why, len, "%s at %s: a stack slot has one producer", what, site);
+	offsets_code_name(o, t->from[0], from, sizeof(from));
+	producer = code_at(&f->code, t->from[0]);
+	if (!producer)
+		return refuse(why, len, "%s at %s: the producer %s is no instruction of %s", what, site, from,
+			      o->function);
+	if ((producer->flow == FLOW_CALL || producer->flow == FLOW_ICALL)
+	    ? !passes_slot(f, producer, t->reg, t->off) : !stores_slot(producer, t->reg, t->off))
+		return refuse(why, len, "%s at %s: %s does not write %s", what, site, from,
+			      slot_name(t, slot, sizeof(slot)));
+	err = flow_slot_intact(f, site_addr, t->reg, t->off, t->from[0]);
+	if (err)
+		return refuse(why, len, "%s at %s: %s may not hold the value stored at %s: %s", what, site,
+			      slot_name(t, slot, sizeof(slot)), from, why_def(err));
+	return 0;
+}
+
+/* Every term of value E read at SITE_ADDR. */
+static int check_expr(const struct offsets *o, const struct flow *f, uint64_t site_addr, const char *what,
+		      struct expr *e, char *why, size_t len)
+{
+	char site[128];
+	int err = 0;
+
+	offsets_code_name(o, site_addr, site, sizeof(site));
+	for (int i = 0; i < e->n && !err; i++) {
+		struct term *t = &e->t[i];
+
+		switch (t->kind) {
+		case TERM_REG:
+			err = check_reg(o, f, site_addr, what, site, t, why, len);
+			break;
+		case TERM_MEM:
+			err = check_slot(o, f, site_addr, what, site, t, why, len);
+			break;
+		case TERM_GLOBAL:
+			err = resolve_global(f->img, t->sym, t->sym[0] ? t->sym_off : t->off, (uint64_t *)&t->off,
+					     what, why, len);
+			break;
+		case TERM_VAR:
+		case TERM_CONST:
+			break;
+		}
+	}
+	return err;
+}
+
 /*
- * A slowpath site must run only when mem_used > maxmemory: its hits count
- * evicting calls and its values are those of the eviction path. Checked by
- * running the function in evicting and non-evicting scenarios.
+ * A value read from other variables is worked out at its slow-path site
+ * from values read at that site or at an early one: one step, no cycles.
  */
-static int check_slowpath(struct analysis *an, const struct offsets *o, char *why, size_t len)
+static int check_derived(const struct offsets *o, enum var v, char *why, size_t len)
+{
+	const struct value_rec *r = &o->value[v];
+
+	for (int i = 0; i < r->e.n; i++) {
+		const struct term *t = &r->e.t[i];
+		const struct value_rec *u;
+
+		if (t->kind == TERM_CONST)
+			return refuse(why, len, "%s: a value is no constant", var_name(v));
+		if (t->kind != TERM_VAR)
+			continue;
+		u = &o->value[t->var];
+		if (t->var == v || !u->present || expr_derived(&u->e))
+			return refuse(why, len, "%s is worked out from %s, which %s", var_name(v), var_name(t->var),
+				      t->var == v ? "is itself" : !u->present ? "the file does not have"
+				      : "is worked out from others too");
+		if (!o->site[r->site].slowpath || (u->site != r->site && !o->site[u->site].early))
+			return refuse(why, len, "%s is worked out from %s: only at a slowpath site, from values read "
+				      "there or at an early site", var_name(v), var_name(t->var));
+	}
+	return 0;
+}
+
+static int check_early(const struct evict_analysis *a, const struct offsets *o, const struct site_rec *s,
+		       uint64_t slow, char *why, size_t len)
+{
+	char name[128];
+
+	offsets_code_name(o, s->addr, name, sizeof(name));
+	switch (evict_early(a, s->addr, slow)) {
+	case 0:
+		return 0;
+	case -ELOOP:
+		return refuse(why, len, "early site %s is in a loop: it can run more than once per call", name);
+	case -ENOENT:
+		return refuse(why, len, "early site %s is not on every path to the slow path", name);
+	default:
+		return refuse(why, len, "early site %s does not run exactly when mem_reported > maxmemory, before "
+			      "the slow path", name);
+	}
+}
+
+/* Exits: passed exactly once on every way out of the slow path, with the results the file says. */
+static int check_exits(const struct analysis *an, const struct offsets *o, const struct flow *f, char *why,
+		       size_t len)
+{
+	struct exit_site x[OFFSETS_MAX_EXITS];
+	uint64_t slow = 0;
+
+	for (int i = 0; i < o->nsites; i++)
+		if (o->site[i].slowpath)
+			slow = o->site[i].addr;
+	if (!slow)
+		return refuse(why, len, "exits need a slowpath site to time evicting calls from");
+	for (int i = 0; i < o->nexits; i++) {
+		x[i].addr = o->exit[i].addr;
+		memcpy(x[i].leaves, o->exit[i].leaves, sizeof(x[i].leaves));
+		memcpy(x[i].result, o->exit[i].result, sizeof(x[i].result));
+	}
+	return exits_check(f, slow, !strcmp(an->evict.name, "freeMemoryIfNeeded"), x, o->nexits, why, len) ? -EINVAL
+														: 0;
+}
+
+/* Early sites and derived values belong with a slowpath site; values at an early site are for it. */
+static int check_sites_kinds(const struct offsets *o, char *why, size_t len)
+{
+	int nslow = 0, nearly = 0;
+
+	for (int i = 0; i < o->nsites; i++) {
+		nslow += o->site[i].slowpath;
+		nearly += o->site[i].early;
+	}
+	if (nearly && nslow != 1)
+		return refuse(why, len, "early sites need exactly one slowpath site to hand their values to");
+	return 0;
+}
+
+/*
+ * What can only be checked by running the function: a slowpath site runs
+ * only when mem_used > maxmemory, once per call (its hits count evicting
+ * calls); an early site as check_early says; and every value is the
+ * variable it names in every evicting run, where it is read.
+ */
+static int check_runs(struct analysis *an, const struct offsets *o, char *why, size_t len)
 {
 	const struct evict_analysis *a;
+	uint64_t slow = 0;
 	char name[128];
+	int err;
 
 	if (context_runs(an, o->global[G_MAXMEMORY].present ? o->global[G_MAXMEMORY].addr : 0, &a))
 		return refuse(why, len, "cannot confirm the slow-path sites: %s", a->why);
@@ -218,6 +377,22 @@ static int check_slowpath(struct analysis *an, const struct offsets *o, char *wh
 		if (flow_on_cycle(a->flow, o->site[i].addr))
 			return refuse(why, len, "site %s is marked slowpath, but it is in a loop: it can run more than "
 				      "once per call", name);
+		slow = o->site[i].addr;
+	}
+	for (int i = 0; i < o->nsites; i++)
+		if (o->site[i].early && (err = check_early(a, o, &o->site[i], slow, why, len)))
+			return err;
+	for (int v = 0; v < NVARS; v++) {
+		const struct value_rec *r = &o->value[v];
+		const struct site_rec *s = &o->site[r->site];
+		char e[128];
+
+		if (!r->present || evict_check_at(a, s->addr, s->early, &r->e, (enum var)v))
+			continue;
+		offsets_code_name(o, s->addr, name, sizeof(name));
+		expr_format(&r->e, e, sizeof(e));
+		return refuse(why, len, "%s at %s: %s is not %s in every run of %s that evicts", var_name((enum var)v),
+			      name, e, var_name((enum var)v), o->function);
 	}
 	return 0;
 }
@@ -251,15 +426,29 @@ int analysis__verify(struct analysis *an, struct offsets *o, char *why, size_t l
 	for (int i = 0; i < o->ndeletes && !err; i++)
 		err = check_code(o, f, o->del[i].addr, o->del[i].file_offset, o->del[i].cls, o->del[i].insn,
 				 "delete site", why, len);
-	for (int v = 0; v < NVARS && !err; v++)
-		if (o->value[v].present)
-			err = check_value(o, f, (enum var)v, why, len);
+	for (int i = 0; i < o->nexits && !err; i++)
+		err = check_code(o, f, o->exit[i].addr, o->exit[i].file_offset, o->exit[i].cls, o->exit[i].insn, "exit",
+				 why, len);
+	for (int v = 0; v < NVARS && !err; v++) {
+		struct value_rec *r = &o->value[v];
+
+		if (!r->present)
+			continue;
+		err = check_expr(o, f, o->site[r->site].addr, var_name((enum var)v), &r->e, why, len);
+		if (!err && expr_derived(&r->e))
+			err = check_derived(o, (enum var)v, why, len);
+	}
 	for (int g = 0; g < NGLOBALS && !err; g++)
 		if (o->global[g].present)
 			err = resolve_global(img, o->global[g].sym, o->global[g].off, &o->global[g].addr,
 					     global_name((enum global)g), why, len);
+	if (!err)
+		err = check_sites_kinds(o, why, len);
 	for (int i = 0; i < o->nsites && !err; i++)
 		if (o->site[i].slowpath)
-			return check_slowpath(an, o, why, len);
+			err = check_runs(an, o, why, len);
+	/* Exits hang on a slow-path site proven to be one. */
+	if (!err && o->nexits)
+		err = check_exits(an, o, f, why, len);
 	return err;
 }
