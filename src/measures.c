@@ -86,9 +86,9 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 
 	switch (m) {
 	case M_EVICT_LATENCY:
-		return p->light ? LIGHT_NOOP : no_calls;
+		return p->light && !no_calls ? LIGHT_NOOP : no_calls;
 	case M_EVICT_LATENCY_NOOP:
-		if (p->light)
+		if (p->light && !no_calls)
 			return LIGHT_NOOP;
 		return p->slowpath ? no_calls : p->why_no_values;
 	case M_EVICT_LATENCY_ACTIVE:

@@ -178,7 +178,7 @@ const struct series series_table[] = {
 	  "single_stepped 15-20 us, return)", hits_by_class },
 	{ "probe_cost.hits_per_command", "class", "redprof_probe_hits_per_command", "", SERIES_GAUGE,
 	  "redprof's probe hits per command Redis ran, by class", hits_per_command },
-	{ "probe_cost.cpu_seconds", NULL, "redprof_probe_cost", "seconds", SERIES_COUNTER,
+	{ "probe_cost.cpu_seconds", NULL, "redprof_probe_cost_seconds", "seconds", SERIES_COUNTER,
 	  "Estimated CPU time redprof's probe hits took from Redis's main thread (hits times a per-hit cost by "
 	  "class)", probe_cpu_seconds },
 	/* A ratio per interval; in OpenMetrics it is rate(redprof_probe_cost_seconds_total). */

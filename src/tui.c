@@ -462,6 +462,16 @@ static void draw_latency(const struct tui *t, const struct sample *smp, struct r
 	snprintf(title, sizeof(title), "%s (%s)", measure_title(s, M_EVICT_LATENCY), unit_label(t->unit));
 	panel_title(r, title, title_attr);
 	snprintf(empty, sizeof(empty), "none %s", period(t));
+	/* The light plan times evicting calls only. */
+	if (s->plan.light && !split) {
+		measure_hist(smp, M_EVICT_LATENCY_ACTIVE, t->unit, &active);
+		phase_caption(s, M_EVICT_LATENCY_ACTIVE, active_cap, sizeof(active_cap));
+		a.h--;
+		hist_block(t, a, &active, M_EVICT_LATENCY_ACTIVE, active_cap, crt_attr(CRT_ACTIVE), empty);
+		panel_text(body, body.h - 1, 0, crt_attr(CRT_DIM),
+			   "calls that did not evict: not timed by the light plan (--full times them)");
+		return;
+	}
 	if (why) {
 		panel_wrap(body, why, crt_attr(CRT_DIM));
 		return;
@@ -562,7 +572,8 @@ static void draw_throughput(const struct tui *t, const struct sample *smp, struc
 static void draw_share(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
 {
 	const struct timeline *tl = &t->shown.tl;
-	const char *why = measure_unavailable(t->s, smp, M_EVICT_LATENCY);
+	/* The light plan's share is the time in evicting calls: it does not time the others. */
+	const char *why = measure_unavailable(t->s, smp, t->s->plan.light ? M_EVICT_LATENCY_ACTIVE : M_EVICT_LATENCY);
 	double share[TIMELINE_CAP];
 	char title[96];
 
@@ -593,6 +604,12 @@ static void panel_need(const struct tui *t, const struct sample *smp, enum panel
 
 	switch (p) {
 	case P_LATENCY:
+		if (s->plan.light && !measure_unavailable(s, smp, M_EVICT_LATENCY_ACTIVE)) {
+			measure_hist(smp, M_EVICT_LATENCY_ACTIVE, t->unit, &a);
+			*least = 3;
+			*want = hist_block_rows(&a) + 1;
+			break;
+		}
 		why = measure_unavailable(s, smp, M_EVICT_LATENCY);
 		if (why)
 			break;

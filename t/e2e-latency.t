@@ -1,5 +1,6 @@
 #!/bin/bash
-# e2e-latency.t: redprof attached to Debian's real redis-server with real
+# e2e-latency.t: redprof's full plan (--full: every call probed at its
+# entry and return) attached to Debian's real redis-server with real
 # uprobes. With maxmemory 20mb and allkeys-lru under a SET load that evicts,
 # redprof's calls and commands must equal Redis's own command count, its
 # histograms must be consistent, and every JSON line must follow the
@@ -35,7 +36,7 @@ near() { [ "$1" -ge $(($2 - $3)) ] && [ "$1" -le $(($2 + $3)) ]; }
 # --- maxmemory 20mb, allkeys-lru, a SET load past maxmemory -------------
 start_redis evict --maxmemory 20mb --maxmemory-policy allkeys-lru
 before=$(info "$evict_PORT" total_commands_processed)
-start_redprof "$TMPDIR_T/evict.jsonl" "$TMPDIR_T/evict.err" -p "$evict_PID" --json -i 0.5
+start_redprof "$TMPDIR_T/evict.jsonl" "$TMPDIR_T/evict.err" -p "$evict_PID" --full --json -i 0.5
 wait_lines "$TMPDIR_T/evict.jsonl" 1
 ok $? "redprof attaches and reports an interval"
 redis-benchmark -p "$evict_PORT" -t set -n 150000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1
@@ -74,7 +75,7 @@ is "$bad" 0 "every line follows the JSON schema ($(wc -l <"$out") lines)"
 is "$(jq -r .type "$out" | grep -c total)" 1 "exactly one total line"
 
 # --- units -------------------------------------------------------------
-start_redprof "$TMPDIR_T/us.jsonl" "$TMPDIR_T/us.err" -p "$evict_PID" --json -u -i 0.3 -d 1
+start_redprof "$TMPDIR_T/us.jsonl" "$TMPDIR_T/us.err" -p "$evict_PID" --full --json -u -i 0.3 -d 1
 wait_exit "$RP_PID"
 is "$EXIT_STATUS" 0 "a capture with --duration ends by itself with exit 0"
 jq -e 'select(.type == "total") | .histograms.evict_latency.unit == "us"' "$TMPDIR_T/us.jsonl" >/dev/null
@@ -83,7 +84,7 @@ ok $? "-u buckets latency in microseconds"
 # --- maxmemory 0: Redis does not evict ---------------------------------
 start_redis nomax
 before=$(info "$nomax_PORT" total_commands_processed)
-start_redprof "$TMPDIR_T/nomax.jsonl" "$TMPDIR_T/nomax.err" -p "$nomax_PID" --json -i 0.5
+start_redprof "$TMPDIR_T/nomax.jsonl" "$TMPDIR_T/nomax.err" -p "$nomax_PID" --full --json -i 0.5
 wait_lines "$TMPDIR_T/nomax.jsonl" 1
 redis-benchmark -p "$nomax_PORT" -t set -n 20000 -r 100000 -d 64 -c 10 -q >/dev/null 2>&1
 sleep 0.6

@@ -187,8 +187,13 @@ run_case() { # NAME BINARY shipped|dwarf
 	is "$overruns" 0 "$name: the tracer's buffer lost nothing (overruns)"
 	[ "$prof_site" -gt 1000 ] && [ "$trace_site" -ge "$prof_site" ] && [ $(((trace_site - prof_site) * 100)) -le "$trace_site" ]
 	ok $? "$name: slow-path site hits: redprof $prof_site, tracer $trace_site (within 1%)"
-	[ "$trace_entry" -ge "$prof_entry" ] && [ $(((trace_entry - prof_entry) * 100)) -le "$trace_entry" ]
-	ok $? "$name: entry hits: redprof $prof_entry, tracer $trace_entry (within 1%)"
+	# The light plan probes no entry: it counts calls as the commands Redis ran, which the tracer's entry hits check.
+	is "$prof_entry" null "$name: the light plan puts no probe on the entry"
+	prof_calls=$(echo "$total" | jq .calls)
+	[ "$trace_entry" -ge "$prof_calls" ] && [ $(((trace_entry - prof_calls) * 100)) -le "$trace_entry" ]
+	ok $? "$name: calls from Redis's command counter: redprof $prof_calls, tracer's entry hits $trace_entry (within 1%)"
+	echo "$total" | jq -e '(.returns | add) as $r | .evicting_calls - $r <= 1 and $r - .evicting_calls <= 1' >/dev/null
+	ok $? "$name: every evicting call left through one exit: returns $(echo "$total" | jq -c .returns), evicting calls $(echo "$total" | jq .evicting_calls)"
 
 	observe "$file" "$INSTANCE/trace" $((20 * 1024 * 1024)) >"$dir/observed"
 	hits=$(awk '$1 == "hits" {print $2}' "$dir/observed")

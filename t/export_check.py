@@ -28,7 +28,9 @@ from html.parser import HTMLParser
 HISTS = ["evict_latency", "evict_latency_active", "evict_latency_noop", "mem_reported", "overhead",
          "mem_used", "mem_tofree", "keys_per_evict"]
 SCALE = {"ns": 1, "us": 1000, "ms": 1000000, "bytes": 1, "keys": 1}
-GAUGES = ("evict_time_share", "maxmemory", "used_memory")
+GAUGES = ("evict_time_share", "maxmemory", "used_memory", "probe_cost.cpu_share",
+          "probe_cost.hits_per_command.emulated", "probe_cost.hits_per_command.single_stepped",
+          "probe_cost.hits_per_command.return")
 
 
 def say(diffs, what, detail=()):
@@ -58,6 +60,12 @@ def scalars(obj):
     for group in ("by_site", "by_class"):
         for k, v in obj["probe_hits"][group].items():
             out["probe_hits.%s.%s" % (group, k)] = v
+    for k, v in obj["probe_cost"].items():
+        if isinstance(v, dict):
+            for c, x in v.items():
+                out["probe_cost.%s.%s" % (k, c)] = x
+        else:
+            out["probe_cost." + k] = v
     for k, v in obj["diagnostics"].items():
         out["diagnostics." + k] = v
     return out
@@ -222,10 +230,12 @@ def cmd_openmetrics(om_path, snap_path):
         run = fams
     if npoints != len(ivs):
         diffs.append("%d points for %d intervals" % (npoints, len(ivs)))
-    last = run.get("redprof_evict_latency_seconds")
-    if last and [s.value for s in last.samples if s.name.endswith("_count")] != \
-            [snap["total"]["histograms"]["evict_latency"]["count"]]:
-        diffs.append("the last point's evict_latency count is not the JSON total's")
+    for name in ("evict_latency", "evict_latency_active"):
+        last = run.get("redprof_%s_seconds" % name)
+        if name in snap["total"]["histograms"] and \
+                (not last or [s.value for s in last.samples if s.name.endswith("_count")] !=
+                 [snap["total"]["histograms"][name]["count"]]):
+            diffs.append("the last point's %s count is not the JSON total's" % name)
     say(diffs, "%d OpenMetrics samples at %d points against the JSON's %d intervals" % (compared, npoints, len(ivs)),
         diffs)
 

@@ -13,7 +13,7 @@
 require_bpf
 require_cmd tmux redis-server redis-cli redis-benchmark jq
 
-plan 52
+plan 53
 
 # A private server: its own socket in the test's directory, no configuration.
 tm() { tmux -S "$TMPDIR_T/tmux" -f /dev/null "$@"; }
@@ -108,8 +108,10 @@ for field in "PID $evict_PID" "redis 7.0.15" "offsets: (disasm|dwarf)" "maxmemor
 done
 [ "$(grep -Ec "$ROW" <<<"$first")" -ge 3 ]
 ok $? "latency histogram rows have bars"
-grep -q 'calls that did not evict' <<<"$first" && grep -q 'calls that evicted' <<<"$first"
-ok $? "evicting and no-op calls are told apart"
+grep -q 'calls that did not evict: not timed by the light plan' <<<"$first" && grep -q 'calls that evicted' <<<"$first"
+ok $? "the light plan's latency panel shows evicting calls and says it does not time the others"
+grep -Eq 'probes: light, [0-9.]+ hits/cmd, ~[0-9.]+% CPU' <<<"$first"
+ok $? "the header says what the probes cost Redis"
 awk '/ mem_tofree/ { p = 1; next } /─ / { p = 0 } p' <<<"$first" | grep -Eq "$ROW"
 ok $? "the mem_tofree panel has rows with bars"
 LC_ALL=C grep -Eq $'^commands/s +[1-9][0-9]* +(\xe2\x96[\x81-\x88])+' <<<"$first"

@@ -60,23 +60,27 @@ static struct emu_mem_entry *mem_insert(struct emu *e, uint64_t w)
 	return &e->mem[i];
 }
 
-static uint8_t mem_byte(struct emu *e, uint64_t a)
-{
-	uint64_t w = a & ~7ULL;
-	unsigned b = (unsigned)(a & 7);
-	const struct emu_mem_entry *m = mem_find(e, w);
-
-	if (m && (m->mask >> b & 1))
-		return (uint8_t)(m->val >> (8 * b));
-	return (uint8_t)(e->hooks.load(e->hooks.ctx, w) >> (8 * b));
-}
-
+/* Memory as the run sees it: bytes it wrote, else the hook's word, asked once per word. */
 uint64_t emu_read(struct emu *e, uint64_t addr, int size)
 {
 	uint64_t v = 0;
+	int i = 0;
 
-	for (int i = 0; i < size; i++)
-		v |= (uint64_t)mem_byte(e, addr + (uint64_t)i) << (8 * i);
+	while (i < size) {
+		uint64_t a = addr + (uint64_t)i, w = a & ~7ULL, word = 0;
+		const struct emu_mem_entry *m = mem_find(e, w);
+		bool loaded = false;
+
+		for (unsigned b = (unsigned)(a & 7); b < 8 && i < size; b++, i++) {
+			uint64_t from = m && (m->mask >> b & 1) ? m->val : word;
+
+			if (!(m && (m->mask >> b & 1)) && !loaded) {
+				from = word = e->hooks.load(e->hooks.ctx, w);
+				loaded = true;
+			}
+			v |= (from >> (8 * b) & 0xff) << (8 * i);
+		}
+	}
 	return v;
 }
 

@@ -58,6 +58,7 @@ struct region {
 	bool *dead_end;		/* no return follows (for emu) */
 	bool *dominated;	/* run only after the slow-path site */
 	bool *cyclic;		/* on a loop */
+	bool *main_loop;	/* on the region's largest loop: the eviction loop most evicting calls turn */
 	bool *cand;		/* may be an exit: an emulated direct jump of the region */
 	bool legacy;		/* Redis <= 6.0: returns C_OK 0 or C_ERR -1 */
 	int8_t *known;		/* per instruction: 1 when result[] holds what a call going on there returns, -1 when that cannot be told */
@@ -122,8 +123,11 @@ static void reach(const struct flow *f, long from, long avoid, bool *seen)
 	free(stack);
 }
 
-/* Marks instructions on a loop: those in a strongly connected component of two or more, or jumping to themselves. */
-static void mark_cycles(const struct flow *f, bool *cyclic)
+/*
+ * Marks instructions on a loop: those in a strongly connected component of
+ * two or more, or jumping to themselves; and numbers the components in COMP.
+ */
+static void mark_cycles(const struct flow *f, bool *cyclic, uint32_t *comp)
 {
 	size_t n = f->code.n;
 	long *index = xcalloc(n, sizeof(long)), *low = xcalloc(n, sizeof(long));
@@ -132,6 +136,7 @@ static void mark_cycles(const struct flow *f, bool *cyclic)
 	bool *on = xcalloc(n, sizeof(bool));
 	size_t top = 0, depth = 0;
 	long next = 1;
+	uint32_t ncomp = 0;
 
 	for (size_t root = 0; root < n; root++) {
 		if (index[root])
@@ -171,7 +176,9 @@ static void mark_cycles(const struct flow *f, bool *cyclic)
 					w = stack[--top];
 					on[w] = false;
 					cyclic[w] |= many;
+					comp[w] = ncomp;
 				} while (w != v);
+				ncomp++;
 			}
 		}
 	}
@@ -211,8 +218,9 @@ static void mark_dead_ends(const struct flow *f, bool *dead)
 
 static int region_build(const struct flow *f, uint64_t slow, bool legacy, struct region *r)
 {
-	size_t n = f->code.n;
+	size_t n = f->code.n, *size;
 	bool *from_slow, *avoiding;
+	uint32_t *comp, largest = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->f = f;
@@ -226,6 +234,9 @@ static int region_build(const struct flow *f, uint64_t slow, bool legacy, struct
 	r->dominated = xcalloc(n, sizeof(bool));
 	r->dead_end = xcalloc(n, sizeof(bool));
 	r->cyclic = xcalloc(n, sizeof(bool));
+	r->main_loop = xcalloc(n, sizeof(bool));
+	comp = xcalloc(n, sizeof(uint32_t));
+	size = xcalloc(n, sizeof(size_t));
 	r->cand = xcalloc(n, sizeof(bool));
 	r->known = xcalloc(n, sizeof(int8_t));
 	r->result = xcalloc(n, sizeof(struct expr));
@@ -233,7 +244,7 @@ static int region_build(const struct flow *f, uint64_t slow, bool legacy, struct
 	for (size_t i = 0; i < n; i++)
 		if (f->entry[i])
 			reach(f, (long)i, r->slow, avoiding);
-	mark_cycles(f, r->cyclic);
+	mark_cycles(f, r->cyclic, comp);
 	mark_dead_ends(f, r->dead_end);
 	for (size_t i = 0; i < n; i++) {
 		const struct insn *in = &f->code.insns[i];
@@ -241,8 +252,15 @@ static int region_build(const struct flow *f, uint64_t slow, bool legacy, struct
 		r->dominated[i] = from_slow[i] && !avoiding[i];
 		r->cand[i] = r->dominated[i] && in->cls == INSN_EMULATED && in->cc != X86_CC_NONE;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (r->dominated[i] && r->cyclic[i] && ++size[comp[i]] > size[largest])
+			largest = comp[i];
+	for (size_t i = 0; i < n; i++)
+		r->main_loop[i] = r->dominated[i] && r->cyclic[i] && comp[i] == largest;
 	free(from_slow);
 	free(avoiding);
+	free(comp);
+	free(size);
 	return 0;
 }
 
@@ -251,6 +269,7 @@ static void region_free(struct region *r)
 	free(r->dead_end);
 	free(r->dominated);
 	free(r->cyclic);
+	free(r->main_loop);
 	free(r->cand);
 	free(r->known);
 	free(r->result);
@@ -457,6 +476,7 @@ static bool is_exit(const struct region *r, const bool *before, size_t i)
 /* What a split costs, best first: return values told on every exit, fewest hits, fewest exits, latest. */
 struct split_cost {
 	bool told;		/* the return value on every exit can be told */
+	int main_hits;		/* ... of calls that turn the eviction loop and no other: most of them */
 	int hits;		/* the most exits but the slow-path site's one call runs (HITS_CAP: one is on a loop) */
 	int exits;
 	size_t kept;		/* instructions before the exits */
@@ -466,6 +486,8 @@ static bool cheaper(const struct split_cost *a, const struct split_cost *b)
 {
 	if (a->told != b->told)
 		return a->told;
+	if (a->main_hits != b->main_hits)
+		return a->main_hits < b->main_hits;
 	if (a->hits != b->hits)
 		return a->hits < b->hits;
 	if (a->exits != b->exits)
@@ -473,42 +495,66 @@ static bool cheaper(const struct split_cost *a, const struct split_cost *b)
 	return a->kept > b->kept;
 }
 
-static struct split_cost cost(struct region *r, const bool *before)
+/* Whether the return value on every exit of BEFORE can be told: the costly part, asked last. */
+static bool all_told(struct region *r, const bool *before)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (!is_exit(r, before, i))
+			continue;
+		for (int k = 0; k < nways(r->f, i); k++) {
+			struct way w = way_of(r->f, i, k);
+
+			if ((w.to < 0 || !before[w.to]) && !result_at(r, w.to))
+				return false;
+		}
+	}
+	return true;
+}
+
+#define STATE(i, turned, h) (((uint32_t)(i) * 4 + (turned)) * (HITS_CAP + 1) + (h))
+#define TURNED_MAIN 1		/* the path turned the eviction loop */
+#define TURNED_OTHER 2		/* ... or another loop: a rare way (the wait for lazy freeing) */
+
+/*
+ * The cost of BEFORE but for told, which is left true: a search over
+ * (instruction, loops turned, exit hits). The hits that matter most are
+ * those of calls that turn the eviction loop and no other.
+ */
+static struct split_cost cost(const struct region *r, const bool *before)
 {
 	const struct flow *f = r->f;
-	uint32_t *stack = xcalloc((r->n + f->succ_off[r->n]) * (HITS_CAP + 1) + 1, sizeof(*stack));
-	bool *seen = xcalloc(r->n * (HITS_CAP + 1), sizeof(bool));
+	uint32_t *stack = xcalloc(4 * (r->n + f->succ_off[r->n]) * (HITS_CAP + 1) + 1, sizeof(*stack));
+	bool *seen = xcalloc(4 * r->n * (HITS_CAP + 1), sizeof(bool));
 	struct split_cost c = { .told = true };
 	size_t top = 0;
+	bool loop = false;
 
 	for (size_t i = 0; i < r->n; i++) {
 		c.kept += before[i];
-		if (!is_exit(r, before, i))
-			continue;
-		c.exits++;
-		for (int k = 0; k < nways(f, i); k++) {
-			struct way w = way_of(f, i, k);
-
-			if ((w.to < 0 || !before[w.to]) && !result_at(r, w.to))
-				c.told = false;
-		}
+		c.exits += is_exit(r, before, i);
+		loop |= r->main_loop[i];
 	}
-	stack[top++] = (uint32_t)r->slow * (HITS_CAP + 1);
+	stack[top++] = STATE(r->slow, 0, 0);
 	while (top) {
-		uint32_t st = stack[--top], i = st / (HITS_CAP + 1), h = st % (HITS_CAP + 1);
+		uint32_t st = stack[--top], h = st % (HITS_CAP + 1), turned = st / (HITS_CAP + 1) % 4;
+		uint32_t i = st / (HITS_CAP + 1) / 4;
 
 		if (seen[st])
 			continue;
 		seen[st] = true;
 		if ((long)i != r->slow && is_exit(r, before, i) && h < HITS_CAP)
 			h++;
+		if (r->cyclic[i])
+			turned |= r->main_loop[i] ? TURNED_MAIN : TURNED_OTHER;
 		if ((int)h > c.hits)
 			c.hits = (int)h;
+		if ((turned == TURNED_MAIN || !loop) && (int)h > c.main_hits)
+			c.main_hits = (int)h;
 		for (int k = 0; k < nways(f, i); k++) {
 			struct way w = way_of(f, i, k);
 
 			if (w.to >= 0 && before[w.to])
-				stack[top++] = (uint32_t)w.to * (HITS_CAP + 1) + h;
+				stack[top++] = STATE(w.to, turned, h);
 		}
 	}
 	free(stack);
@@ -533,6 +579,7 @@ static void shorten(struct region *r, bool *before, struct split_cost *c)
 	bool *trial = xcalloc(r->n, sizeof(bool)), *best = xcalloc(r->n, sizeof(bool));
 
 	*c = cost(r, before);
+	c->told = all_told(r, before);
 	for (;;) {
 		struct split_cost least = *c;
 		bool found = false;
@@ -548,6 +595,8 @@ static void shorten(struct region *r, bool *before, struct split_cost *c)
 			if (!give_up(r, trial, x, &given) || given > TAIL_MAX || !settle(r, trial, &at))
 				continue;
 			t = cost(r, trial);
+			if (cheaper(&t, &least) && !(t.told = all_told(r, trial)) && !cheaper(&t, &least))
+				continue;
 			if (cheaper(&t, &least)) {
 				least = t;
 				memcpy(best, trial, r->n * sizeof(bool));

@@ -1,0 +1,117 @@
+#!/bin/bash
+# e2e-light.t: the light plan (redprof's default) against Redis's own
+# counters and against the full plan, on real servers with real uprobes.
+#
+# For each build (Debian 12's redis, Redis 6.0 with freeMemoryIfNeeded and
+# C_OK/C_ERR, Redis 8.0, Valkey 8.1):
+#   - under a load that never evicts (maxmemory far above the data) the
+#     light plan takes no probe hit at all, while it counts the commands;
+#   - then one light and one full redprof watch the same server through
+#     three phases that end calls each way: eviction that keeps up
+#     (EVICT_OK), eviction cut short by the time limit (tenacity 0 and
+#     maxmemory halved: EVICT_RUNNING; not in Redis 6.0), and noeviction
+#     (EVICT_FAIL, C_ERR). The light plan's evicting calls and outcomes
+#     must be the full plan's, once its calls that did not evict (which
+#     return EVICT_OK) are set aside; its calls, commands and keys must be
+#     INFO's; and an evicting call must cost it two probe hits or so.
+. "$top_srcdir/t/lib.sh"
+
+require_bpf
+require_cmd redis-server redis-cli redis-benchmark jq
+
+BUILDS="src-6.0.16 src-8.0.2 src-valkey-8.1.1"
+# shellcheck disable=SC2086
+want_fixtures $BUILDS
+
+# near A B PERCENT: A and B differ by at most PERCENT of B (and 2).
+near() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 2 || d * 100 <= p * b) }'; }
+
+hits() { jq '[.probe_hits.by_class[]] | add'; }
+
+check_build() { # NAME BINARY
+	local name=$1 bin=$2 dir=$TMPDIR_T/$1 r port pid light full lpid fpid before after ev0 ev1 lt ft legacy
+	mkdir -p "$dir"
+	r="l$$_${name//[^a-zA-Z0-9]/_}"
+	REDIS_SERVER="$bin" start_redis "$r" --maxmemory 1gb --maxmemory-policy allkeys-lru
+	eval "port=\$${r}_PORT pid=\$${r}_PID"
+	legacy=$(redis-cli -p "$port" info server | tr -d '\r' | awk -F: '$1 == "redis_version" { print ($2 ~ /^6\.0\./) }')
+
+	# --- never evicting: no probe hit ---
+	before=$(info "$port" total_commands_processed)
+	start_redprof "$dir/quiet.jsonl" "$dir/quiet.err" -p "$pid" --json -i 0.5 --offsets-dir "$TMPDIR_T/none"
+	wait_lines "$dir/quiet.jsonl" 1
+	redis-benchmark -p "$port" -t set,get -n 20000 -r 10000 -d 64 -c 10 -q >/dev/null 2>&1
+	sleep 0.6
+	after=$(info "$port" total_commands_processed)
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	lt=$(tail -n 1 "$dir/quiet.jsonl")
+	grep -q "^redprof: light plan:" "$dir/quiet.err"
+	ok $? "$name: the light plan is the default (offsets generated on the fly)" || sed 's/^/#   /' "$dir/quiet.err"
+	[ "$(hits <<<"$lt")" = 0 ] && [ "$(jq .commands <<<"$lt")" -gt 20000 ]
+	ok $? "$name: a load that never evicts costs no probe hit: $(jq -c '{commands, probe_hits}' <<<"$lt")"
+	near "$(jq .calls <<<"$lt")" $((after - before)) 1
+	ok $? "$name: calls are the commands INFO counted ($(jq .calls <<<"$lt") against $((after - before)))"
+
+	# --- light and full side by side, through OK, RUNNING and FAIL ---
+	redis-cli -p "$port" config set maxmemory 20mb >/dev/null
+	start_redprof "$dir/light.jsonl" "$dir/light.err" -p "$pid" --json -i 0.5 --offsets-dir "$TMPDIR_T/none"
+	lpid=$RP_PID
+	start_redprof "$dir/full.jsonl" "$dir/full.err" -p "$pid" --json -i 0.5 --full --offsets-dir "$TMPDIR_T/none"
+	fpid=$RP_PID
+	wait_lines "$dir/light.jsonl" 1 && wait_lines "$dir/full.jsonl" 1
+	ok $? "$name: a light and a full redprof attach to the same server"
+	before=$(info "$port" total_commands_processed)
+	ev0=$(info "$port" evicted_keys)
+	redis-benchmark -p "$port" -t set -n 60000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1
+	if [ "$legacy" != 1 ]; then
+		redis-cli -p "$port" config set maxmemory-eviction-tenacity 0 >/dev/null
+		redis-cli -p "$port" config set maxmemory 10mb >/dev/null
+		redis-benchmark -p "$port" -t set -n 3000 -r 1000000 -d 512 -c 5 -q >/dev/null 2>&1
+		sleep 0.5	# the eviction timer finishes the job
+	fi
+	redis-cli -p "$port" config set maxmemory-policy noeviction >/dev/null
+	redis-benchmark -p "$port" -t set -n 3000 -r 1000000 -d 512 -c 5 -q >/dev/null 2>&1
+	sleep 0.6
+	after=$(info "$port" total_commands_processed)
+	ev1=$(info "$port" evicted_keys)
+	kill -INT "$lpid" "$fpid"
+	wait_exit "$lpid"
+	wait_exit "$fpid"
+	redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
+	lt=$(tail -n 1 "$dir/light.jsonl")
+	ft=$(tail -n 1 "$dir/full.jsonl")
+
+	[ "$(jq -r .type <<<"$lt")" = total ] && [ "$(jq -r .type <<<"$ft")" = total ]
+	ok $? "$name: both print their totals"
+	[ "$(jq .evicting_calls <<<"$lt")" -gt 1000 ] && [ "$(jq .evicting_calls <<<"$lt")" = "$(jq .evicting_calls <<<"$ft")" ]
+	ok $? "$name: evicting calls: light $(jq .evicting_calls <<<"$lt"), full $(jq .evicting_calls <<<"$ft")"
+	# The full plan's outcomes less its calls that did not evict, which all return OK.
+	want=$(jq -c '(.calls - .evicting_calls) as $noop | .returns | with_entries(select(.value > 0)) |
+		if has("EVICT_OK") then .EVICT_OK -= $noop else .C_OK -= $noop end | with_entries(select(.value > 0))' <<<"$ft")
+	got=$(jq -c '.returns | with_entries(select(.value > 0))' <<<"$lt")
+	is "$got" "$want" "$name: outcomes of evicting calls, light against full"
+	outcomes=$(jq '.returns | with_entries(select(.value > 0)) | length' <<<"$lt")
+	[ "$outcomes" -ge $((legacy == 1 ? 2 : 3)) ]
+	ok $? "$name: the phases ended calls every way the server returns ($got)"
+	near "$(jq .calls <<<"$lt")" $((after - before)) 1
+	ok $? "$name: light calls are INFO's commands ($(jq .calls <<<"$lt") against $((after - before)))"
+	near "$(jq .calls <<<"$lt")" "$(jq .calls <<<"$ft")" 2
+	ok $? "$name: ... and the full plan's probed calls ($(jq .calls <<<"$ft"); the eviction timer's calls are no commands)"
+	near "$(jq .keys_evicted <<<"$lt")" $((ev1 - ev0)) 2
+	ok $? "$name: keys evicted are INFO's ($(jq .keys_evicted <<<"$lt") against $((ev1 - ev0)))"
+	jq -e '([.probe_hits.by_class[]] | add) as $h | .probe_hits.by_class.single_stepped == 0 and
+		.probe_hits.by_class.return == 0 and $h <= 2.2 * .evicting_calls' <<<"$lt" >/dev/null
+	ok $? "$name: about two emulated hits an evicting call: $(jq -c '{evicting_calls, by_class: .probe_hits.by_class}' <<<"$lt")"
+	jq -e --argjson l "$(jq .probe_cost.cpu_seconds <<<"$lt")" '$l > 0 and .probe_cost.cpu_seconds > $l' <<<"$ft" >/dev/null
+	ok $? "$name: its estimated cost is below the full plan's: $(jq -c .probe_cost.cpu_seconds <<<"$lt") s against $(jq -c .probe_cost.cpu_seconds <<<"$ft") s"
+}
+
+check_build deb12 /usr/bin/redis-server
+for name in $BUILDS; do
+	[ -n "${BIN[$name]:-}" ] && check_build "$name" "${BIN[$name]}"
+done
+[ -z "$FIXTURES_ABSENT" ] || diag "not tested: the archive no longer has$FIXTURES_ABSENT"
+
+echo "1..$TAP_N"
+done_testing
