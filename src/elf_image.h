@@ -39,7 +39,11 @@ struct elf_image {
 	char build_id[2 * BUILD_ID_MAX + 1];	/* hex, "" when absent */
 };
 
-/* Opens PATH; -ENOEXEC when it is not a 64-bit x86-64 ELF executable. */
+/*
+ * Opens PATH; -ENOEXEC when it is not a 64-bit x86-64 ELF executable,
+ * -EBADMSG when it is an ELF file cut short or whose headers point outside
+ * it (a truncated copy, a corrupted file).
+ */
 int elf_image__open(const char *path, struct elf_image **out);
 void elf_image__close(struct elf_image *img);
 

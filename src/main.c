@@ -25,6 +25,7 @@ static int profile_main(int argc, char **argv)
 	int rc;
 
 	cli_parse(argc, argv, &env);
+	cli_resolve_pid(&env.pid);
 	cli_libbpf_logging(env.verbose);
 	so.pid = env.pid;
 	so.offsets_file = env.offsets_file;

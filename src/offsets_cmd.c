@@ -163,7 +163,9 @@ static int generate(const struct offsets_env *env)
 		if (err)
 			fprintf(stderr, "redprof: cannot write %s: %s\n", env->out, strerror(-err));
 	} else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
-		err = -EIO;
+		err = -errno;
+		fprintf(stderr, "redprof: cannot write the offset file to standard output (%s): give -o FILE "
+			"to write it to a file\n", strerror(errno));
 	}
 	free(buf);
 	target__close(t);
@@ -346,8 +348,21 @@ int offsets_main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
 	struct offsets_env env = { 0 };
+	char name[] = "redprof offsets";
+	char *saved = argv[0];
+	int rc;
 
+	/* argp names the program after argv[0] in "Try '... --help'": the command people type. */
+	argv[0] = name;
 	argp_err_exit_status = EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, &env);
-	return !strcmp(env.cmd, "generate") ? generate(&env) : show_cmd(&env);
+	argv[0] = saved;
+	if (env.pid)
+		cli_resolve_pid(&env.pid);
+	rc = !strcmp(env.cmd, "generate") ? generate(&env) : show_cmd(&env);
+	if (rc == EXIT_OK && (fflush(stdout) || ferror(stdout))) {
+		fprintf(stderr, "redprof: cannot write standard output (%s)\n", strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	return rc;
 }

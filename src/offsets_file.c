@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "offsets.h"
 #include "util.h"
@@ -232,6 +233,9 @@ static int split(struct parser *p, char *line, char **field, int *n)
 	char *s = line;
 
 	*n = 0;
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			return fail(p, "control character 0x%02x: an offset file is plain text", (unsigned char)*c);
 	for (;;) {
 		while (*s == ' ' || *s == '\t')
 			s++;
@@ -700,7 +704,7 @@ static int finish(struct parser *p)
 int offsets_parse_string(const char *name, const char *text, struct offsets *o, char *err, size_t errlen)
 {
 	struct parser *p = xcalloc(1, sizeof(*p));
-	char *copy = xstrdup(text), *line, *save = NULL, *next;
+	char *copy = xstrdup(text), *line, *next;
 	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -713,11 +717,13 @@ int offsets_parse_string(const char *name, const char *text, struct offsets *o, 
 		if (next)
 			*next++ = '\0';
 		p->line++;
+		/* A file that went through a Windows editor or mail means the same. */
+		if (*line && line[strlen(line) - 1] == '\r')
+			line[strlen(line) - 1] = '\0';
 		rc = split(p, line, field, &n);
 		if (!rc && n)
 			rc = record(p, field, n);
 	}
-	(void)save;
 	if (!rc)
 		rc = finish(p);
 	free(copy);
@@ -729,29 +735,41 @@ int offsets_parse(const char *path, struct offsets *o, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen(path, "re"), *m;
+	struct stat st;
+	char buf[4096];
+	size_t n;
 	int rc;
 
-	if (!f) {
+	if (!f || fstat(fileno(f), &st)) {
+		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		if (f)
+			fclose(f);
+		return rc;
 	}
-	{
-		FILE *m = open_memstream(&text, &len);
-		char buf[4096];
-		size_t n;
-
-		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, n, m);
-		fclose(m);
+	if (S_ISDIR(st.st_mode)) {
+		fclose(f);
+		snprintf(err, errlen, "%s is a directory: give an offset file (--offsets-dir takes a directory)", path);
+		return -EISDIR;
 	}
+	m = open_memstream(&text, &len);
+	if (!m)
+		fatal("out of memory reading %s", path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, m);
+	rc = ferror(f) ? -EIO : 0;
 	fclose(f);
-	if (strlen(text) != len) {
+	if (fclose(m))
+		fatal("out of memory reading %s", path);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot read it", path);
+	} else if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: not a text file", path);
-		free(text);
-		return -EINVAL;
+		rc = -EINVAL;
+	} else {
+		rc = offsets_parse_string(path, text, o, err, errlen);
 	}
-	rc = offsets_parse_string(path, text, o, err, errlen);
 	free(text);
 	return rc;
 }

@@ -95,6 +95,15 @@ static void json_probe_hits(struct jw *w, const struct session *s, const struct 
 	jw_obj_end(w);
 }
 
+/* A count or gauge, left out when unavailable (the "unavailable" object says why). */
+static void json_value(struct jw *w, const struct session *s, const struct sample *smp, enum measure m)
+{
+	if (measure_unavailable(s, smp, m))
+		return;
+	jw_key(w, measure_name(m));
+	jw_u64(w, measure_value(smp, m));
+}
+
 void json_sample(struct jw *w, const struct session *s, const struct sample *smp, int unit,
 		 const char *type)
 {
@@ -116,28 +125,17 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 		jw_key(w, "redis_version");
 		jw_str(w, s->t->version);
 	}
-	jw_key(w, "commands");
-	jw_u64(w, smp->commands);
+	json_value(w, s, smp, M_COMMANDS);
 	jw_key(w, "calls");
 	jw_u64(w, smp->calls);
 	jw_key(w, "returns");
 	json_returns(w, s, smp);
-	for (enum measure m = M_NHISTS; m < M_NMEASURES; m++) {
-		if (measure_unavailable(s, smp, m))
-			continue;
-		jw_key(w, measure_name(m));
-		jw_u64(w, m == M_EVICTING_CALLS ? smp->evicting_calls : smp->keys_evicted);
-	}
+	json_value(w, s, smp, M_EVICTING_CALLS);
+	json_value(w, s, smp, M_KEYS_EVICTED);
 	jw_key(w, "evict_time_share");
 	jw_double(w, sample_evict_share(smp), 6);
-	if (smp->maxmemory >= 0) {
-		jw_key(w, "maxmemory");
-		jw_i64(w, smp->maxmemory);
-	}
-	if (smp->used_memory >= 0) {
-		jw_key(w, "used_memory");
-		jw_i64(w, smp->used_memory);
-	}
+	json_value(w, s, smp, M_MAXMEMORY);
+	json_value(w, s, smp, M_USED_MEMORY);
 	jw_key(w, "probe_hits");
 	json_probe_hits(w, s, smp);
 	jw_key(w, "diagnostics");

@@ -29,17 +29,19 @@ struct used_memory {
 
 struct run {
 	const struct target *t;
-	bool failed;
+	int err;	/* the first failed load's -errno */
 };
 
 static uint64_t load(void *ctx, uint64_t addr)
 {
 	struct run *r = ctx;
 	uint64_t v = 0;
+	int err;
 
 	/* Only the binary's own globals: never a pointer the target holds. */
-	if (!elf_image__is_data(r->t->img, addr) || target__read(r->t, addr, &v, sizeof(v)))
-		r->failed = true;
+	err = elf_image__is_data(r->t->img, addr) ? target__read(r->t, addr, &v, sizeof(v)) : -EFAULT;
+	if (err && !r->err)
+		r->err = err;
 	return v;
 }
 
@@ -51,7 +53,7 @@ static int no_calls(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 
 int used_memory_read(struct used_memory *u, uint64_t *v)
 {
-	struct run r = { u->t, false };
+	struct run r = { u->t, 0 };
 	struct emu_hooks hooks = { load, no_calls, &r };
 	struct emu e;
 	int err = 0;
@@ -62,8 +64,8 @@ int used_memory_read(struct used_memory *u, uint64_t *v)
 	emu_set(&e, GPR_RSP, STACK_TOP - 8, 0);
 	emu_write(&e, STACK_TOP - 8, 0, 8, 0);	/* the return address */
 	e.rip = u->entry;
-	if (emu_run(&e, RUN_STEPS) != EMU_RETURNED || r.failed)
-		err = -EIO;
+	if (emu_run(&e, RUN_STEPS) != EMU_RETURNED || r.err)
+		err = r.err ? r.err : -EIO;
 	else
 		*v = e.regs.r[GPR_RAX];
 	emu_free(&e);
