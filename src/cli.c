@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "disasm.h"
 #include "hist.h"
 #include "util.h"
 
@@ -284,7 +285,7 @@ int cli_session_error(const struct session_error *e, int pid)
 		    "generate -p %d -o FILE", e->detail, pid);
 		return EXIT_TARGET;
 	case STAGE_PLAN:
-		say("cannot place probes in PID %d: %s", pid, strerror(-e->err));
+		say("cannot place probes in PID %d: %s", pid, disasm_strerror(e->err));
 		return EXIT_TARGET;
 	case STAGE_LOAD:
 		say("the kernel refused redprof's BPF programs (%s): it needs BPF with BTF-less "

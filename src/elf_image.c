@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <elfutils/libdwelf.h>
 
@@ -158,7 +159,10 @@ static bool whole_file(const struct elf_image *img, const GElf_Ehdr *eh)
 	Elf_Scn *scn = NULL;
 	size_t nph, nsh;
 
-	if (elf_getphdrnum(img->elf, &nph) || elf_getshdrnum(img->elf, &nsh) ||
+	/* The header's own counts first: libelf counts no sections when their table is cut off. */
+	if (!fits(eh->e_phoff, eh->e_phnum, eh->e_phentsize, img->raw_size) ||
+	    !fits(eh->e_shoff, eh->e_shnum ? eh->e_shnum : eh->e_shoff != 0, eh->e_shentsize, img->raw_size) ||
+	    elf_getphdrnum(img->elf, &nph) || elf_getshdrnum(img->elf, &nsh) ||
 	    !fits(eh->e_phoff, nph, eh->e_phentsize, img->raw_size) ||
 	    !fits(eh->e_shoff, nsh, eh->e_shentsize, img->raw_size))
 		return false;
@@ -182,6 +186,7 @@ static bool whole_file(const struct elf_image *img, const GElf_Ehdr *eh)
 int elf_image__open(const char *path, struct elf_image **out)
 {
 	struct elf_image *img = xcalloc(1, sizeof(*img));
+	struct stat st;
 	GElf_Ehdr eh;
 	int err;
 
@@ -192,8 +197,12 @@ int elf_image__open(const char *path, struct elf_image **out)
 		goto fail;
 	}
 	img->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (img->fd < 0) {
+	if (img->fd < 0 || fstat(img->fd, &st)) {
 		err = -errno;
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
 		goto fail;
 	}
 	/*
@@ -202,14 +211,15 @@ int elf_image__open(const char *path, struct elf_image **out)
 	 * mapping could show int3 where the file has the real instruction.
 	 */
 	img->elf = elf_begin(img->fd, ELF_C_READ, NULL);
-	if (!img->elf || elf_kind(img->elf) != ELF_K_ELF) {
+	if (img->elf)
+		img->raw = (const uint8_t *)elf_rawfile(img->elf, &img->raw_size);
+	if (!img->raw) {
 		err = -ENOEXEC;
 		goto fail;
 	}
-	img->raw = (const uint8_t *)elf_rawfile(img->elf, &img->raw_size);
-	if (!img->raw || !gelf_getehdr(img->elf, &eh)) {
-		/* The ELF magic, then too few bytes for a header. */
-		err = -EBADMSG;
+	if (elf_kind(img->elf) != ELF_K_ELF || !gelf_getehdr(img->elf, &eh)) {
+		/* The ELF magic, then too few bytes for a header: a truncated copy. */
+		err = img->raw_size >= SELFMAG && !memcmp(img->raw, ELFMAG, SELFMAG) ? -EBADMSG : -ENOEXEC;
 		goto fail;
 	}
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||

@@ -625,7 +625,7 @@ int evict_analyse(const struct elf_image *img, const struct elf_sym *fn, uint64_
 	find_used_memory(a);
 	err = flow_build(img, fn, &a->flow);
 	if (err) {
-		snprintf(a->why, sizeof(a->why), "%s does not disassemble cleanly (%s)", fn->name, strerror(-err));
+		snprintf(a->why, sizeof(a->why), "%s cannot be read as code: %s", fn->name, disasm_strerror(err));
 		return err;
 	}
 	err = find_producer(a);

@@ -242,7 +242,7 @@ int offsets_verify(struct offsets *o, const struct elf_image *img, char *why, si
 			      o->func_size);
 	err = flow_build(img, &fn, &f);
 	if (err)
-		return refuse(why, len, "%s does not disassemble cleanly: %s", o->function, strerror(-err));
+		return refuse(why, len, "%s cannot be read as code: %s", o->function, disasm_strerror(err));
 
 	for (int i = 0; i < o->nsites && !err; i++)
 		err = check_code(o, &f, o->site[i].addr, o->site[i].file_offset, o->site[i].cls, o->site[i].insn,

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "offsets.h"
@@ -104,9 +105,41 @@ static void round_trip(void)
 	free(out);
 }
 
+/* A file saved with CRLF line ends reads as the same file. */
+static void crlf(void)
+{
+	char *text = NULL, err[512] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct offsets o;
+
+	for (const char *c = good; *c; c++)
+		fputs(*c == '\n' ? "\r\n" : (char[]){ *c, 0 }, f);
+	fclose(f);
+	ok(!offsets_parse_string("crlf", text, &o, err, sizeof(err)) && o.nsites == 1 &&
+	   o.value[VAR_MEM_TOFREE].present, "a file with CRLF line ends parses (%s)", err);
+	free(text);
+}
+
+/* What reaches offsets_parse() from the command line: a directory, a missing file. */
+static void paths(void)
+{
+	char err[512] = "";
+	struct offsets o;
+
+	ok(offsets_parse("/tmp", &o, err, sizeof(err)) == -EISDIR && strstr(err, "is a directory") &&
+	   strstr(err, "--offsets-dir"), "a directory is refused as one, naming --offsets-dir: %s", err);
+	ok(offsets_parse("/nonexistent/f.offsets", &o, err, sizeof(err)) == -ENOENT &&
+	   strstr(err, "No such file"), "a missing file is refused: %s", err);
+}
+
 int main(void)
 {
 	round_trip();
+	crlf();
+	paths();
+	refused(3, "build-id \x1b[31ma50d", "f.offsets:3: control character 0x1b", "a control character");
+	refused(3, "build-id a50d\rx", "f.offsets:3: control character 0x0d", "a carriage return inside a line");
 	refused(2, "redprof-offsets 2", "f.offsets:2: format 2 is not supported", "an unknown format version");
 	refused(2, "", "f.offsets:2: not a redprof offset file", "a file without the format line");
 	refused(0, "", "f.offsets: empty file", "an empty file");
