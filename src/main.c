@@ -27,6 +27,7 @@ static int profile_main(int argc, char **argv)
 	cli_parse(argc, argv, &env);
 	cli_resolve_pid(&env.pid);
 	cli_libbpf_logging(env.verbose);
+	loop_hold_signals();
 	so.pid = env.pid;
 	so.offsets_file = env.offsets_file;
 	so.offsets_dir = env.offsets_dir;

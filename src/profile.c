@@ -43,6 +43,22 @@ static int arm(struct clock_loop *l)
 	return timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) ? -errno : 0;
 }
 
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+}
+
+void loop_hold_signals(void)
+{
+	sigset_t mask;
+
+	stop_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);	/* fails only for a bad HOW */
+}
+
 int loop_open(struct clock_loop *l, const struct session *s, const struct env *env)
 {
 	sigset_t mask;
@@ -54,10 +70,7 @@ int loop_open(struct clock_loop *l, const struct session *s, const struct env *e
 	memset(l, 0, sizeof(*l));
 	l->sigfd = l->timerfd = -1;
 	l->pidfd = s->pidfd;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	stop_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
