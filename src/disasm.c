@@ -228,10 +228,11 @@ const char *disasm_strerror(int err)
 {
 	switch (err) {
 	case -EILSEQ:
-		return "its bytes are not valid x86-64 instructions, or a jump lands inside one (a corrupted "
-		       "executable?)";
+		return "its bytes are not valid x86-64 instructions, or a jump lands inside one: the executable "
+		       "is corrupted (use an intact copy of it)";
 	case -ERANGE:
-		return "its code lies outside the file's loadable segments (a corrupted executable?)";
+		return "its code lies outside the file's loadable segments: the executable is corrupted (use "
+		       "an intact copy of it)";
 	default:
 		return strerror(-err);
 	}
