@@ -9,7 +9,7 @@
 # (standard output) and ERR (standard error).
 RP_AS=()
 rp() {
-	OUT=$(timeout 30 "${RP_AS[@]}" "$REDPROF" "$@" </dev/null 2>"$TMPDIR_T/rp.err")
+	OUT=$(timeout -k 5 30 "${RP_AS[@]}" "$REDPROF" "$@" </dev/null 2>"$TMPDIR_T/rp.err")
 	RC=$?
 	ERR=$(cat "$TMPDIR_T/rp.err")
 }

@@ -24,7 +24,7 @@ for fmt in json text; do
 	d="a full file system ($fmt)"
 	rm -f "$FULL/out"
 	load "$PORT" 200000
-	timeout 30 "$REDPROF" -p "$PID" --$fmt -i 0.1 -d 20 >"$FULL/out" 2>"$TMPDIR_T/err" </dev/null
+	timeout -k 5 30 "$REDPROF" -p "$PID" --$fmt -i 0.1 -d 20 >"$FULL/out" 2>"$TMPDIR_T/err" </dev/null
 	RC=$?
 	ERR=$(cat "$TMPDIR_T/err")
 	kill "$LOAD_PID" 2>/dev/null
@@ -52,7 +52,7 @@ for fmt in json text; do
 done
 
 # --- /dev/full, and offsets' own output ----------------------------------
-timeout 30 "$REDPROF" -p "$PID" --json -d 2 >/dev/full 2>"$TMPDIR_T/err" </dev/null
+timeout -k 5 30 "$REDPROF" -p "$PID" --json -d 2 >/dev/full 2>"$TMPDIR_T/err" </dev/null
 RC=$?
 ERR=$(cat "$TMPDIR_T/err")
 exits 1 "/dev/full"
@@ -62,18 +62,18 @@ ok $? "/dev/full: the total is on standard error"
 nothing_attached "$PID" "/dev/full"
 still_serves "$PORT" "/dev/full"
 
-timeout 30 "$REDPROF" offsets generate -p "$PID" >/dev/full 2>"$TMPDIR_T/err"
+timeout -k 5 30 "$REDPROF" offsets generate -p "$PID" >/dev/full 2>"$TMPDIR_T/err"
 RC=$?
 ERR=$(cat "$TMPDIR_T/err")
 exits 1 "offsets generate to /dev/full"
 says "cannot write the offset file to standard output \(No space left on device\)" "give -o FILE" \
 	"offsets generate to /dev/full"
-timeout 30 "$REDPROF" offsets show -p "$PID" >/dev/full 2>"$TMPDIR_T/err"
+timeout -k 5 30 "$REDPROF" offsets show -p "$PID" >/dev/full 2>"$TMPDIR_T/err"
 RC=$?
 ERR=$(cat "$TMPDIR_T/err")
 exits 1 "offsets show to /dev/full"
 says "cannot write standard output \(No space left on device\)" "redprof" "offsets show to /dev/full"
-timeout 30 "$REDPROF" offsets generate -p "$PID" -o "$FULL/big/x.offsets" 2>"$TMPDIR_T/err"
+timeout -k 5 30 "$REDPROF" offsets generate -p "$PID" -o "$FULL/big/x.offsets" 2>"$TMPDIR_T/err"
 RC=$?
 ERR=$(cat "$TMPDIR_T/err")
 exits 1 "offsets generate -o into a missing directory"
@@ -81,7 +81,7 @@ says "cannot write $FULL/big/x.offsets" "No such file or directory" "offsets gen
 
 # --- a pipe whose reader exits ------------------------------------------
 d="a closed pipe"
-timeout 30 "$REDPROF" -p "$PID" --json -i 0.2 -d 20 2>"$TMPDIR_T/err" </dev/null | head -c 1 >/dev/null
+timeout -k 5 30 "$REDPROF" -p "$PID" --json -i 0.2 -d 20 2>"$TMPDIR_T/err" </dev/null | head -c 1 >/dev/null
 RC=${PIPESTATUS[0]}
 ERR=$(cat "$TMPDIR_T/err")
 exits 1 "$d"
