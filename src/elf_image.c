@@ -68,6 +68,8 @@ static void sort_dedup(struct elf_sym *arr, size_t *n)
 {
 	size_t out = 0;
 
+	if (!*n)
+		return;	/* ARR is NULL: qsort() must not see it */
 	qsort(arr, *n, sizeof(*arr), sym_cmp_addr);
 	for (size_t i = 0; i < *n; i++) {
 		if (out && arr[out - 1].addr == arr[i].addr && !strcmp(arr[out - 1].name, arr[i].name)) {

@@ -170,6 +170,14 @@ int main(void)
 		"f.offsets:10: term 1 of overhead is a global: its producer must be '-'", "a global with a producer");
 	refused(10, "value overhead slowpath [rsp+20] from performEvictions+177 disasm",
 		"f.offsets:10: malformed displacement '20'", "a decimal displacement");
+	refused(10, "value overhead slowpath [rsp-0x8000000000000000] from performEvictions+177 disasm",
+		"f.offsets:10: displacement in '[rsp-0x8000000000000000]' is larger", "a displacement beyond 32 bits");
+	refused(10, "value overhead slowpath [+3600] from - disasm",
+		"f.offsets:10: malformed memory term '[+3600]'", "a global term without its object");
+	refused(7, "part a,b 0x60b66 0", "f.offsets:7: malformed part name 'a,b'", "a part name with a comma");
+	refused(8, "site slowpath performEvictions+222 0x11dafe emulated disasm je\"0x11e111 slowpath",
+		"f.offsets:8: a double quote inside a field", "a quote inside a field");
+	refused(2, "redprof-offsets 1 r", "f.offsets:2: redprof-offsets wants: VERSION", "a format line with two fields");
 	refused(10, "value pressure slowpath rax from performEvictions+177 disasm",
 		"f.offsets:10: unknown variable 'pressure'", "an unknown variable");
 	refused(14, "global maxmemory server+36x0 disasm", "f.offsets:14: malformed global location",
