@@ -41,8 +41,9 @@ static const char doc[] =
 "    redprof -p 1234 --json -d 60   # JSON Lines for a minute\n"
 "    redprof offsets generate -p 1234 -o build.offsets\n"
 "\n"
-"Exit status: 0 done (also when the target exits), 1 run-time failure,\n"
-"2 bad command line, 3 unusable target, 4 missing privilege or kernel support.";
+"Exit status: 0 done (also when the target exits), 1 run-time failure (such as\n"
+"output that cannot be written), 2 bad command line, 3 unusable target,\n"
+"4 missing privilege or kernel support.";
 
 enum {
 	OPT_UNITS = 0x100,

@@ -14,6 +14,17 @@ evicting main
 PORT=$main_PORT
 PID=$main_PID
 
+# stop_with SIG CASE FILE: SIG to the redprof of start_redprof ends it with
+# exit 0 and its total last in FILE. 2 assertions.
+stop_with() {
+	kill -"$1" "$RP_PID"
+	wait_exit "$RP_PID" 5
+	RC=$EXIT_STATUS
+	exits 0 "$2"
+	tail -n 1 "$3" | jq -e '.type == "total"' >/dev/null
+	ok $? "$2: the total of the whole capture is printed"
+}
+
 # --- SIGKILL mid-capture: the kernel removes the probes ----------------
 load "$PORT" 60000
 start_redprof "$TMPDIR_T/kill.jsonl" "$TMPDIR_T/kill.err" -p "$PID" --json -i 0.2
@@ -64,12 +75,7 @@ still_serves "$PORT" "SIGINT/SIGTERM while attaching"
 for sig in INT TERM HUP; do
 	start_redprof "$TMPDIR_T/$sig.jsonl" "$TMPDIR_T/$sig.err" -p "$PID" --json -i 0.3
 	wait_lines "$TMPDIR_T/$sig.jsonl" 2 10
-	kill -$sig "$RP_PID"
-	wait_exit "$RP_PID" 5
-	RC=$EXIT_STATUS
-	exits 0 "SIG$sig mid-capture"
-	tail -n 1 "$TMPDIR_T/$sig.jsonl" | jq -e '.type == "total" and .interval_s > 0.5' >/dev/null
-	ok $? "SIG$sig mid-capture: the total of the whole capture is printed"
+	stop_with $sig "SIG$sig mid-capture" "$TMPDIR_T/$sig.jsonl"
 	nothing_attached "$PID" "SIG$sig mid-capture"
 done
 still_serves "$PORT" "stop signals mid-capture"
@@ -92,12 +98,7 @@ sleep 2
 cpu=$(awk '{ print $14 + $15 }' "/proc/$RP_PID/stat")
 [ "$cpu" -lt 20 ]
 ok $? "the longest interval: redprof waits without spinning (${cpu} ticks of CPU in 2 s)"
-kill -TERM "$RP_PID"
-wait_exit "$RP_PID" 5
-RC=$EXIT_STATUS
-exits 0 "the longest interval, then SIGTERM"
-tail -n 1 "$TMPDIR_T/long.jsonl" | jq -e '.type == "total"' >/dev/null
-ok $? "the longest interval, then SIGTERM: the total is printed"
+stop_with TERM "the longest interval, then SIGTERM" "$TMPDIR_T/long.jsonl"
 nothing_attached "$PID" "the longest interval"
 still_serves "$PORT" "the longest interval"
 
