@@ -4,6 +4,8 @@
  * server, in the live view on a terminal and as text or JSON lines
  * otherwise; `redprof offsets ...` manages per-build offset files.
  */
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,10 +47,31 @@ static int profile_main(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * A closed descriptor 0-2 would be handed to the next file redprof opens,
+ * and what it writes to standard output would land there: /dev/null keeps
+ * each one taken. Returns whether standard output was closed.
+ */
+static bool hold_std_fds(void)
+{
+	bool out_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0;
+
+	/* open() takes the lowest free descriptor: the one found closed. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			return true;
+	return out_closed;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
 
+	if (hold_std_fds()) {
+		fprintf(stderr, "redprof: standard output is closed: give redprof a file or a pipe to write to "
+			"(e.g. > capture.jsonl)\n");
+		return EXIT_RUNTIME;
+	}
 	if (disasm_init()) {
 		fprintf(stderr, "redprof: cannot initialise the capstone disassembler\n");
 		return EXIT_RUNTIME;

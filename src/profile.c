@@ -199,7 +199,7 @@ static int write_record(int fd, int stop_fd, const char *buf, size_t len)
 				continue;
 			return -errno;
 		}
-		if (!(fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) && (fds[1].revents & POLLIN))
+		if (!(fds[0].revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) && (fds[1].revents & POLLIN))
 			return -EINTR;
 		n = write(fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))

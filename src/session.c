@@ -201,7 +201,6 @@ static void read_memory_gauges(struct session *s, struct sample *out)
 	}
 	if (s->used_memory) {
 		err = used_memory_read(s->used_memory, &v);
-		/* The interpreter's loads fail as one -EIO: ask the process itself. */
 		if (err)
 			unread(out, UNREAD_USED_MEMORY, err);
 		else

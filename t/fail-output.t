@@ -68,6 +68,15 @@ exits 1 "/dev/full"
 says "cannot write standard output \(No space left on device\)" "the total follows here" "/dev/full"
 total_on_stderr "/dev/full"
 
+# A closed standard output: no file redprof opens may take its place.
+timeout -k 5 30 "$REDPROF" -p "$PID" --json -d 1 >&- 2>"$TMPDIR_T/err" </dev/null
+RC=$?
+ERR=$(cat "$TMPDIR_T/err")
+exits 1 "a closed standard output"
+says "standard output is closed" "give redprof a file or a pipe to write to" "a closed standard output"
+nothing_attached "$PID" "a closed standard output"
+still_serves "$PORT" "a closed standard output"
+
 timeout -k 5 30 "$REDPROF" offsets generate -p "$PID" >/dev/full 2>"$TMPDIR_T/err"
 RC=$?
 ERR=$(cat "$TMPDIR_T/err")
