@@ -324,7 +324,7 @@ void cli_resolve_pid(int *pid)
 		if (f)
 			fclose(f);
 	}
-	say("%d is not a process but a thread (%s) of PID %d (%s): profiling PID %d", *pid, comm[0], (int)tgid,
+	say("%d is not a process but a thread (%s) of PID %d (%s): using PID %d", *pid, comm[0], (int)tgid,
 	    comm[1], (int)tgid);
 	*pid = (int)tgid;
 }

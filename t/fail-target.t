@@ -63,11 +63,14 @@ load "$PORT" 30000
 rp -p "$TID" --json -i 0.5 -d 2
 wait "$LOAD_PID"
 exits 0 "a thread ID"
-says "$TID is not a process but a thread .* of PID $PID" "profiling PID $PID" "a thread ID"
+says "$TID is not a process but a thread .* of PID $PID" "using PID $PID" "a thread ID"
 echo "$OUT" | tail -n 1 | jq -e --argjson pid "$PID" '.type == "total" and .pid == $pid and .keys_evicted > 0' >/dev/null
 ok $? "a thread ID: its process is profiled, evictions seen: $(echo "$OUT" | tail -n 1 | jq -c '{pid, keys_evicted}')"
 nothing_attached "$PID" "a thread ID"
 still_serves "$PORT" "a thread ID"
+rp offsets show -p "$TID"
+exits 0 "offsets show -p a thread ID"
+says "$TID is not a process but a thread .* of PID $PID" "using PID $PID" "offsets show -p a thread ID"
 
 # --- a server whose executable was deleted, or replaced by rename -------
 for how in deleted replaced; do
