@@ -129,7 +129,8 @@ static uint8_t *patched(const uint8_t *data, size_t size)
 	memcpy(out, base, base_size);
 	for (int n = 0; n < MAX_PATCHES && size >= 6; n++) {
 		const struct region *r = &regions[data[0] % nregions];
-		uint64_t at = r->off + (uint64_t)(data[1] | data[2] << 8 | data[3] << 16 | (uint32_t)data[4] << 24) % r->size;
+		uint32_t off = data[1] | data[2] << 8 | data[3] << 16 | (uint32_t)data[4] << 24;
+		uint64_t at = r->off + off % r->size;
 		size_t len = data[5] % (MAX_PATCH + 1);
 
 		data += 6;

@@ -105,7 +105,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		err = parse_seconds(arg, &env->duration);
 		if (err == -EOVERFLOW)
 			argp_error(state, "duration %s is too long: give at most %.0f seconds (292 years: the most "
-				   "redprof's nanosecond clock holds), or no -d to run until stopped", arg, SECONDS_MAX);
+				   "redprof's nanosecond clock holds), or no -d to run until stopped", arg,
+				   SECONDS_MAX);
 		if (err)
 			argp_error(state, "invalid duration '%s': give a number of seconds greater than 0 and at "
 				   "most %.0f", arg, SECONDS_MAX);

@@ -123,8 +123,8 @@ static int open_target(const struct offsets_env *env, const char *path, struct t
 			fprintf(stderr, "redprof: %s is not a Redis or Valkey server (no processCommand and server "
 				"symbols)\n", path);
 		else if (e.err == -ENOEXEC && problem == TARGET_CORRUPT)
-			fprintf(stderr, "redprof: %s is truncated or corrupted: its ELF headers point past the end of the "
-				"file. Copy the executable again, whole\n", path);
+			fprintf(stderr, "redprof: %s is truncated or corrupted: its ELF headers point past the end "
+				"of the file. Copy the executable again, whole\n", path);
 		else if (e.err == -ENOEXEC && problem == TARGET_NO_EVICT)
 			fprintf(stderr, "redprof: %s has no eviction function (performEvictions or freeMemoryIfNeeded)\n",
 				path);

@@ -650,13 +650,15 @@ static int record(struct parser *p, char **f, int n)
 			return fail(p, "more than %d parts", OFFSETS_MAX_PARTS);
 		pr = &o->part[o->nparts];
 		if (strcmp(f[1], "-") && !symbol_name(f[1], sizeof(pr->name)))
-			return fail(p, "malformed part name '%s': give a symbol name (letters, digits, _ . $) or -", f[1]);
+			return fail(p, "malformed part name '%s': give a symbol name (letters, digits, _ . $) or -",
+				    f[1]);
 		snprintf(pr->name, sizeof(pr->name), "%s", strcmp(f[1], "-") ? f[1] : "");
 		if (hex_number(p, f[2], "address", &pr->addr) || number(p, f[3], "size", &pr->size))
 			return -EINVAL;
 		for (int i = 0; i < o->nparts; i++)
 			if (o->part[i].addr == pr->addr || (pr->name[0] && !strcmp(o->part[i].name, pr->name)))
-				return fail(p, "duplicate part %s at 0x%" PRIx64, pr->name[0] ? pr->name : "-", pr->addr);
+				return fail(p, "duplicate part %s at 0x%" PRIx64, pr->name[0] ? pr->name : "-",
+					    pr->addr);
 		o->nparts++;
 	} else if (!strcmp(f[0], "site")) {
 		return rec_site(p, f, n);
