@@ -3,7 +3,8 @@
  * profile.c: the capture loop for line outputs.
  *
  * One poll() over a timerfd (interval ends and --duration), a signalfd
- * (SIGINT, SIGTERM, SIGHUP) and a pidfd (the target's exit). Every stop
+ * (SIGINT, SIGTERM, and SIGHUP unless nohup ignores it) and a pidfd (the
+ * target's exit). Every stop
  * path prints the last, possibly partial, interval and then the total.
  *
  * Standard output is written a record (an interval, the total) at a time,
@@ -43,12 +44,21 @@ static int arm(struct clock_loop *l)
 	return timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) ? -errno : 0;
 }
 
+/*
+ * The signals that stop a capture. SIGHUP only when it is not ignored: under
+ * nohup a capture outlives the session that started it. (SIGINT is caught
+ * even when ignored: a script's background jobs ignore it, and kill -INT
+ * is how scripts stop them.)
+ */
 static void stop_signals(sigset_t *mask)
 {
+	struct sigaction hup;
+
 	sigemptyset(mask);
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGTERM);
-	sigaddset(mask, SIGHUP);
+	if (sigaction(SIGHUP, NULL, &hup) || hup.sa_handler != SIG_IGN)
+		sigaddset(mask, SIGHUP);
 }
 
 void loop_hold_signals(void)

@@ -80,6 +80,18 @@ for sig in INT TERM HUP; do
 done
 still_serves "$PORT" "stop signals mid-capture"
 
+# Under nohup (SIGHUP ignored) a hangup does not end the capture.
+env --ignore-signal=HUP "$REDPROF" -p "$PID" --json -i 0.3 >"$TMPDIR_T/nohup.jsonl" 2>"$TMPDIR_T/nohup.err" </dev/null &
+RP_PID=$!
+CLEANUP_PIDS="$CLEANUP_PIDS $RP_PID"
+wait_lines "$TMPDIR_T/nohup.jsonl" 2 10
+kill -HUP "$RP_PID"
+sleep 1
+kill -0 "$RP_PID" 2>/dev/null
+ok $? "SIGHUP under nohup: the capture goes on"
+stop_with TERM "SIGHUP under nohup, then SIGTERM" "$TMPDIR_T/nohup.jsonl"
+nothing_attached "$PID" "SIGHUP under nohup"
+
 # --- intervals and durations the nanosecond clock cannot hold -------------
 refused "interval 1e11 s" 2 "interval 1e11 is too long" "give 0.1 to 9223372036 seconds" "$PID" "$PORT" \
 	-p "$PID" -i 1e11 -d 2
