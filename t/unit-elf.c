@@ -144,7 +144,8 @@ static void check_variants(void)
  */
 static void check_truncated(const char *name)
 {
-	char *path = fixture_path(name), *tmp = xasprintf("%s/unit-elf-cut.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *path = fixture_path(name), *tmp = xasprintf("%s/unit-elf-cut.XXXXXX", dir);
 	struct elf_image *img = NULL;
 	uint8_t *bytes = NULL;
 	size_t len = 0;
