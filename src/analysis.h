@@ -19,6 +19,9 @@
 #include "offsets.h"
 #include "x86.h"
 
+/* What an analysis error -ERR means, for people: a corrupted executable rather than "Invalid or incomplete multibyte". */
+const char *analysis_strerror(int err);
+
 /* Process-wide set-up of the disassembler (capstone handles); 0 or -errno. */
 int analysis_init(void);
 void analysis_fini(void);
@@ -105,8 +108,8 @@ typedef int (*analysis_read_fn)(void *ctx, uint64_t addr, uint64_t *v);
  * The server's used memory: its zmalloc_used_memory() run by the
  * interpreter over the memory READ gives (Redis 8 and Valkey sum
  * per-thread counters). Only the binary's writable globals are read.
- * -ENOENT when the function is missing, -EIO when the run reads anything
- * else, fails a read or does not return.
+ * -ENOENT when the function is missing, READ's -errno when a read fails,
+ * -EFAULT when the run reads anything else, -EIO when it does not return.
  */
 int analysis__used_memory(struct analysis *a, analysis_read_fn read, void *ctx, uint64_t *v);
 

@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 
+#include "analysis.h"
 #include "cli.h"
 #include "config.h"
 #include "export.h"
@@ -34,6 +38,9 @@ static const char doc[] =
 "       redprof report SNAPSHOT.json [SNAPSHOT2.json] [-o FILE.html|FILE.svg]\n"
 "       redprof offsets generate (BINARY | -p PID) [-o FILE] [--strategy dwarf|disasm]\n"
 "       redprof offsets show (FILE | -p PID)\n"
+"\n"
+"Needs root, or the capabilities CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and\n"
+"CAP_DAC_READ_SEARCH.\n"
 "\v"
 "EXAMPLES:\n"
 "    redprof -p 1234                # live view (text when not a terminal)\n"
@@ -44,8 +51,9 @@ static const char doc[] =
 "    redprof report incident.json -o incident.html\n"
 "    redprof offsets generate -p 1234 -o build.offsets\n"
 "\n"
-"Exit status: 0 done (also when the target exits), 1 run-time failure,\n"
-"2 bad command line, 3 unusable target, 4 missing privilege or kernel support.";
+"Exit status: 0 done (also when the target exits), 1 run-time failure (such as\n"
+"output that cannot be written), 2 bad command line, 3 unusable target,\n"
+"4 missing privilege or kernel support.";
 
 enum {
 	OPT_UNITS = 0x100,
@@ -61,7 +69,7 @@ enum {
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Redis or Valkey server process to profile", 0 },
-	{ "interval", 'i', "SECS", 0, "Output interval in seconds (default 1; at least 0.1)", 0 },
+	{ "interval", 'i', "SECS", 0, "Output interval in seconds (default 1; 0.1 to 9223372036)", 0 },
 	{ "duration", 'd', "SECS", 0, "Stop after this many seconds", 0 },
 	{ "microseconds", 'u', NULL, 0, "Latency histograms in microseconds", 0 },
 	{ "milliseconds", 'm', NULL, 0, "Latency histograms in milliseconds", 0 },
@@ -115,8 +123,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	struct env *env = state->input;
+	struct stat st;
 	int64_t pid;
-	int unit;
+	int unit, err;
 
 	switch (key) {
 	case 'p':
@@ -125,14 +134,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->pid = (int)pid;
 		break;
 	case 'i':
-		if (parse_seconds(arg, &env->interval))
-			argp_error(state, "invalid interval '%s': give a number of seconds greater than 0", arg);
+		err = parse_seconds(arg, &env->interval);
+		if (err == -EOVERFLOW)
+			argp_error(state, "interval %s is too long: give 0.1 to %.0f seconds (292 years: the most "
+				   "redprof's nanosecond clock holds)", arg, SECONDS_MAX);
+		if (err)
+			argp_error(state, "invalid interval '%s': give 0.1 to %.0f seconds", arg, SECONDS_MAX);
 		if (env->interval < 0.1)
 			argp_error(state, "interval %s is too short: give at least 0.1 seconds", arg);
 		break;
 	case 'd':
-		if (parse_seconds(arg, &env->duration))
-			argp_error(state, "invalid duration '%s': give a number of seconds greater than 0", arg);
+		err = parse_seconds(arg, &env->duration);
+		if (err == -EOVERFLOW)
+			argp_error(state, "duration %s is too long: give at most %.0f seconds (292 years: the most "
+				   "redprof's nanosecond clock holds), or no -d to run until stopped", arg,
+				   SECONDS_MAX);
+		if (err)
+			argp_error(state, "invalid duration '%s': give a number of seconds greater than 0 and at "
+				   "most %.0f", arg, SECONDS_MAX);
 		break;
 	case 'u':
 		return set_unit(state, env, EV_USEC, &unit_set);
@@ -186,6 +205,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!env->pid)
 			argp_error(state, "no target: give -p PID of a redis-server");
 		export_formats(state, env, format);
+		if (env->offsets_file && env->offsets_dir)
+			argp_error(state, "--offsets and --offsets-dir exclude each other: give one");
+		if (env->offsets_dir && stat(env->offsets_dir, &st))
+			argp_error(state, "--offsets-dir %s: %s: give the directory that holds the offset files",
+				   env->offsets_dir, strerror(errno));
+		if (env->offsets_dir && !S_ISDIR(st.st_mode))
+			argp_error(state, "--offsets-dir %s is not a directory: give the directory that holds the "
+				   "offset files, or the file itself with --offsets", env->offsets_dir);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -216,10 +243,42 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int privilege_error(const char *what)
+/* The capabilities redprof needs (README, Requirements) that it does not have: "CAP_X and CAP_Y". */
+static void missing_caps(char *buf, size_t len)
 {
-	say("%s: permission denied. Run as root, or grant CAP_BPF, CAP_PERFMON, "
-	    "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (e.g. sudo redprof ...)", what);
+	static const struct { int cap; const char *name; } need[] = {
+		{ CAP_BPF, "CAP_BPF" },
+		{ CAP_PERFMON, "CAP_PERFMON" },
+		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE" },
+		{ CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH" },
+	};
+	const char *miss[ARRAY_SIZE(need)];
+	size_t n = 0, used = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (!cap_effective(need[i].cap))
+			miss[n++] = need[i].name;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " and ",
+					 miss[i]);
+}
+
+static int privilege_error(const char *what, int pid)
+{
+	char miss[128];
+
+	missing_caps(miss, sizeof(miss));
+	if (miss[0] && geteuid())
+		say("%s: permission denied. Run as root, or grant %s (e.g. sudo redprof ...)", what, miss);
+	else if (miss[0])
+		say("%s: permission denied: redprof runs as root but without %s (a container or service "
+		    "that drops capabilities?). Run it where root keeps them, e.g. on the host", what, miss);
+	else
+		say("%s: permission denied although redprof has every capability it needs: the kernel "
+		    "refuses (PID %d has capabilities redprof lacks, or a security module such as Yama, "
+		    "SELinux or AppArmor forbids tracing it). Check that PID %d is the Redis server "
+		    "(pgrep -a redis-server), and run redprof outside the confinement", what, pid, pid);
 	return EXIT_PRIVILEGE;
 }
 
@@ -231,7 +290,7 @@ static int target_error(const struct session_error *e, int pid)
 		return EXIT_TARGET;
 	case -EACCES:
 	case -EPERM:
-		return privilege_error("reading the target's executable");
+		return privilege_error("reading the target's executable", pid);
 	case -ENOEXEC:
 		break;
 	default:
@@ -239,6 +298,19 @@ static int target_error(const struct session_error *e, int pid)
 		return EXIT_TARGET;
 	}
 	switch (e->problem) {
+	case TARGET_ZOMBIE:
+		say("PID %d has exited (a zombie its parent has not reaped): give the PID of a running "
+		    "redis-server (pgrep -a redis-server)", pid);
+		break;
+	case TARGET_KTHREAD:
+		say("PID %d is a kernel thread, not a Redis server: give the PID of redis-server "
+		    "(pgrep -a redis-server)", pid);
+		break;
+	case TARGET_CORRUPT:
+		say("PID %d runs an executable that is truncated or corrupted (its ELF headers point past "
+		    "the end of the file): redprof cannot read its code. Restart the server from an intact "
+		    "binary", pid);
+		break;
 	case TARGET_NOT_ELF:
 		say("PID %d is not a Redis server: it has no x86-64 ELF executable (a kernel thread or "
 		    "a script?). Give the PID of redis-server (pgrep -a redis-server)", pid);
@@ -268,17 +340,18 @@ int cli_session_error(const struct session_error *e, int pid)
 	case STAGE_TARGET:
 		return target_error(e, pid);
 	case STAGE_PRIVILEGE:
-		return privilege_error("loading BPF programs");
+		return privilege_error("loading BPF programs", pid);
 	case STAGE_KERNEL:
 		say("this kernel has no perf-event uprobes (/sys/bus/event_source/devices/uprobe "
 		    "is missing): redprof needs a kernel built with CONFIG_UPROBE_EVENTS and will not "
 		    "fall back to tracefs probes, which outlive the process that made them");
 		return EXIT_PRIVILEGE;
 	case STAGE_OFFSETS:
-		say("%s", e->detail);
+		say("%s. Nothing was attached; fix the file, or make one for this build with: redprof offsets "
+		    "generate -p %d -o FILE", e->detail, pid);
 		return EXIT_TARGET;
 	case STAGE_PLAN:
-		say("cannot place probes in PID %d: %s", pid, strerror(-e->err));
+		say("cannot place probes in PID %d: %s", pid, analysis_strerror(e->err));
 		return EXIT_TARGET;
 	case STAGE_LOAD:
 		say("the kernel refused redprof's BPF programs (%s): it needs BPF with BTF-less "
@@ -398,6 +471,30 @@ int cli_exports_finish(struct exporter *x, const struct session *s, int unit)
 	if (n)
 		text_sample(stderr, s, exporter__total(x), unit, true);
 	return rc;
+}
+
+void cli_resolve_pid(int *pid)
+{
+	char comm[2][64] = { "", "" };
+	pid_t tgid;
+
+	/* No such thread: target__open says so in its own words. */
+	if (proc_tgid(*pid, &tgid) || tgid == *pid)
+		return;
+	for (int i = 0; i < 2; i++) {
+		char path[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", i ? (int)tgid : *pid);
+		f = fopen(path, "re");
+		if (f && fgets(comm[i], sizeof(comm[i]), f))
+			comm[i][strcspn(comm[i], "\n")] = '\0';
+		if (f)
+			fclose(f);
+	}
+	say("%d is not a process but a thread (%s) of PID %d (%s): using PID %d", *pid, comm[0], (int)tgid,
+	    comm[1], (int)tgid);
+	*pid = (int)tgid;
 }
 
 static int verbosity;

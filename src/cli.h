@@ -47,6 +47,13 @@ struct env {
 /* Parses the profiling command line; exits with EXIT_USAGE after one message on bad input. */
 void cli_parse(int argc, char **argv, struct env *env);
 
+/*
+ * A thread ID given for a process (top -H shows threads): *PID becomes its
+ * process, which redprof says on standard error. Uprobes follow a process,
+ * and Redis runs every command on its main thread.
+ */
+void cli_resolve_pid(int *pid);
+
 /* Prints what went wrong opening a session and returns the exit code. */
 int cli_session_error(const struct session_error *e, int pid);
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <elfutils/libdwelf.h>
 
@@ -67,6 +68,8 @@ static void sort_dedup(struct elf_sym *arr, size_t *n)
 {
 	size_t out = 0;
 
+	if (!*n)
+		return;	/* ARR is NULL: qsort() must not see it */
 	qsort(arr, *n, sizeof(*arr), sym_cmp_addr);
 	for (size_t i = 0; i < *n; i++) {
 		if (out && arr[out - 1].addr == arr[i].addr && !strcmp(arr[out - 1].name, arr[i].name)) {
@@ -140,9 +143,52 @@ static void read_build_id(struct elf_image *img)
 	hex_encode(id, (size_t)len, img->build_id);
 }
 
+/* Whether END = OFF + LEN (LEN as COUNT entries of SIZE) lies within a file of FILE_SIZE bytes. */
+static bool fits(uint64_t off, uint64_t count, uint64_t size, uint64_t file_size)
+{
+	uint64_t len;
+
+	return !__builtin_mul_overflow(count, size, &len) && off <= file_size && len <= file_size - off;
+}
+
+/*
+ * Whether every header table, section and loadable segment the headers
+ * name lies within the file: a truncated copy otherwise reads as a
+ * program without symbols.
+ */
+static bool whole_file(const struct elf_image *img, const GElf_Ehdr *eh)
+{
+	Elf_Scn *scn = NULL;
+	size_t nph, nsh;
+
+	/* The header's own counts first: libelf counts no sections when their table is cut off. */
+	if (!fits(eh->e_phoff, eh->e_phnum, eh->e_phentsize, img->raw_size) ||
+	    !fits(eh->e_shoff, eh->e_shnum ? eh->e_shnum : eh->e_shoff != 0, eh->e_shentsize, img->raw_size) ||
+	    elf_getphdrnum(img->elf, &nph) || elf_getshdrnum(img->elf, &nsh) ||
+	    !fits(eh->e_phoff, nph, eh->e_phentsize, img->raw_size) ||
+	    !fits(eh->e_shoff, nsh, eh->e_shentsize, img->raw_size))
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(img->elf, (int)i, &ph) ||
+		    (ph.p_type == PT_LOAD && !fits(ph.p_offset, 1, ph.p_filesz, img->raw_size)))
+			return false;
+	}
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_NOBITS && !fits(sh.sh_offset, 1, sh.sh_size, img->raw_size)))
+			return false;
+	}
+	return true;
+}
+
 int elf_image__open(const char *path, struct elf_image **out)
 {
 	struct elf_image *img = xcalloc(1, sizeof(*img));
+	struct stat st;
 	GElf_Ehdr eh;
 	int err;
 
@@ -153,8 +199,12 @@ int elf_image__open(const char *path, struct elf_image **out)
 		goto fail;
 	}
 	img->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (img->fd < 0) {
+	if (img->fd < 0 || fstat(img->fd, &st)) {
 		err = -errno;
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
 		goto fail;
 	}
 	/*
@@ -163,16 +213,25 @@ int elf_image__open(const char *path, struct elf_image **out)
 	 * mapping could show int3 where the file has the real instruction.
 	 */
 	img->elf = elf_begin(img->fd, ELF_C_READ, NULL);
-	if (!img->elf || elf_kind(img->elf) != ELF_K_ELF || !gelf_getehdr(img->elf, &eh) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
+	if (img->elf)
+		img->raw = (const uint8_t *)elf_rawfile(img->elf, &img->raw_size);
+	if (!img->raw) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	if (elf_kind(img->elf) != ELF_K_ELF || !gelf_getehdr(img->elf, &eh)) {
+		/* The ELF magic, then too few bytes for a header: a truncated copy. */
+		err = img->raw_size >= SELFMAG && !memcmp(img->raw, ELFMAG, SELFMAG) ? -EBADMSG : -ENOEXEC;
+		goto fail;
+	}
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
 	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {
 		err = -ENOEXEC;
 		goto fail;
 	}
 	img->pie = eh.e_type == ET_DYN;
-	img->raw = (const uint8_t *)elf_rawfile(img->elf, &img->raw_size);
-	if (!img->raw) {
-		err = -ENOEXEC;
+	if (!whole_file(img, &eh)) {
+		err = -EBADMSG;
 		goto fail;
 	}
 	err = read_segments(img);

@@ -40,12 +40,10 @@ struct elf_image {
 };
 
 /*
- * The function the dynamic loader puts in the GOT slot at link-time
- * address SLOT (a PLT stub or a -fno-plt call jumps through it), or NULL.
+ * Opens PATH; -ENOEXEC when it is not a 64-bit x86-64 ELF executable,
+ * -EBADMSG when it is an ELF file cut short or whose headers point outside
+ * it (a truncated copy, a corrupted file).
  */
-const char *elf_image__import_at(const struct elf_image *img, uint64_t slot);
-
-/* Opens PATH; -ENOEXEC when it is not a 64-bit x86-64 ELF executable. */
 int elf_image__open(const char *path, struct elf_image **out);
 void elf_image__close(struct elf_image *img);
 
@@ -86,5 +84,11 @@ bool elf_image__is_data(const struct elf_image *img, uint64_t vaddr);
 
 /* Whether VADDR lies in an executable loadable segment. */
 bool elf_image__is_text(const struct elf_image *img, uint64_t vaddr);
+
+/*
+ * The function the dynamic loader puts in the GOT slot at link-time
+ * address SLOT (a PLT stub or a -fno-plt call jumps through it), or NULL.
+ */
+const char *elf_image__import_at(const struct elf_image *img, uint64_t slot);
 
 #endif /* REDPROF_ELF_IMAGE_H */

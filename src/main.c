@@ -5,6 +5,8 @@
  * otherwise; `redprof offsets ...` manages per-build offset files;
  * `redprof report ...` makes an incident report from a capture.
  */
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,7 +33,9 @@ static int profile_main(int argc, char **argv)
 	int rc;
 
 	cli_parse(argc, argv, &env);
+	cli_resolve_pid(&env.pid);
 	cli_libbpf_logging(env.verbose);
+	loop_hold_signals();
 	tui = env.output == OUT_AUTO && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	/* Export paths and --listen are checked before any probe is attached. */
 	if (exporter__open(&env, tui, &x, &xe))
@@ -59,10 +63,31 @@ static int profile_main(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * A closed descriptor 0-2 would be handed to the next file redprof opens,
+ * and what it writes to standard output would land there: /dev/null keeps
+ * each one taken. Returns whether standard output was closed.
+ */
+static bool hold_std_fds(void)
+{
+	bool out_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0;
+
+	/* open() takes the lowest free descriptor: the one found closed. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			return true;
+	return out_closed;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
 
+	if (hold_std_fds()) {
+		fprintf(stderr, "redprof: standard output is closed: give redprof a file or a pipe to write to "
+			"(e.g. > capture.jsonl)\n");
+		return EXIT_RUNTIME;
+	}
 	if (analysis_init()) {
 		fprintf(stderr, "redprof: cannot initialise the capstone disassembler\n");
 		return EXIT_RUNTIME;

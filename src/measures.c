@@ -20,6 +20,9 @@ static const char *const names[M_NMEASURES] = {
 	[M_KEYS_PER_EVICT] = "keys_per_evict",
 	[M_EVICTING_CALLS] = "evicting_calls",
 	[M_KEYS_EVICTED] = "keys_evicted",
+	[M_COMMANDS] = "commands",
+	[M_MAXMEMORY] = "maxmemory",
+	[M_USED_MEMORY] = "used_memory",
 };
 
 const char *measure_name(enum measure m)
@@ -78,6 +81,27 @@ static int var_of(enum measure m)
 
 #define LIGHT_NOOP "the light plan probes nothing a call that does not evict runs, so their latency is not " \
 	"measured; --full measures it (two probe hits per command)"
+static unsigned unread_bit(enum measure m)
+{
+	switch (m) {
+	case M_COMMANDS: return UNREAD_COMMANDS;
+	case M_MAXMEMORY: return UNREAD_MAXMEMORY;
+	case M_USED_MEMORY: return UNREAD_USED_MEMORY;
+	default: return 0;
+	}
+}
+
+bool measure_lost(const struct sample *smp, enum measure m)
+{
+	return smp->unread & unread_bit(m);
+}
+
+/* Why a value known to the plan was not read from the target for SMP. */
+static const char *unread_reason(const struct sample *smp)
+{
+	return smp->target_gone ? "the target had exited, so its memory could no longer be read"
+				: "the target's memory could not be read";
+}
 
 const char *measure_unavailable(const struct session *s, const struct sample *smp, enum measure m)
 {
@@ -85,6 +109,18 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 	const struct probe_plan *p = &s->plan;
 
 	switch (m) {
+	case M_COMMANDS:
+		return measure_lost(smp, m) ? unread_reason(smp) : NULL;
+	case M_MAXMEMORY:
+		if (!p->maxmemory.known)
+			return s->offsets_source[0] ? "the offset file does not say where server.maxmemory is"
+						    : p->why_no_values;
+		return measure_lost(smp, m) ? unread_reason(smp) : NULL;
+	case M_USED_MEMORY:
+		if (!s->used_memory)
+			return "neither the offset file's used_memory nor the server's zmalloc_used_memory() "
+			       "can be read";
+		return measure_lost(smp, m) ? unread_reason(smp) : NULL;
 	case M_EVICT_LATENCY:
 		return p->light && !no_calls ? LIGHT_NOOP : no_calls;
 	case M_EVICT_LATENCY_NOOP:
@@ -107,6 +143,18 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 		return (p->var_mask & (1U << var_of(m))) ? no_calls : p->why_no_values;
 	default:
 		return NULL;
+	}
+}
+
+uint64_t measure_value(const struct sample *smp, enum measure m)
+{
+	switch (m) {
+	case M_EVICTING_CALLS: return smp->evicting_calls;
+	case M_KEYS_EVICTED: return smp->keys_evicted;
+	case M_COMMANDS: return smp->commands;
+	case M_MAXMEMORY: return (uint64_t)smp->maxmemory;
+	case M_USED_MEMORY: return (uint64_t)smp->used_memory;
+	default: return 0;
 	}
 }
 

@@ -20,8 +20,11 @@ enum measure {
 	M_MEM_TOFREE,
 	M_KEYS_PER_EVICT,
 	M_NHISTS,		/* the ones above are histograms */
-	M_EVICTING_CALLS = M_NHISTS,
+	M_EVICTING_CALLS = M_NHISTS,	/* counts in the sample */
 	M_KEYS_EVICTED,
+	M_COMMANDS,
+	M_MAXMEMORY,		/* bytes at the sample's end */
+	M_USED_MEMORY,
 	M_NMEASURES
 };
 
@@ -42,6 +45,12 @@ int measure_parse(const char *name);
 
 /* NULL when S can give M in SMP; else why not, in words. */
 const char *measure_unavailable(const struct session *s, const struct sample *smp, enum measure m);
+
+/* Whether M is read from the target's memory and could not be for SMP (the target exited). */
+bool measure_lost(const struct sample *smp, enum measure m);
+
+/* The count or byte value M (M_NHISTS or after) of SMP. */
+uint64_t measure_value(const struct sample *smp, enum measure m);
 
 /* The histogram M of SMP; latency bucketed in UNIT. */
 void measure_hist(const struct sample *smp, enum measure m, int unit, struct hist *out);

@@ -119,6 +119,9 @@ static int open_target(const struct offsets_env *env, const char *path, struct t
 		else if (e.err == -ENOEXEC && problem == TARGET_NOT_REDIS)
 			fprintf(stderr, "redprof: %s is not a Redis or Valkey server (no processCommand and server "
 				"symbols)\n", path);
+		else if (e.err == -ENOEXEC && problem == TARGET_CORRUPT)
+			fprintf(stderr, "redprof: %s is truncated or corrupted: its ELF headers point past the end "
+				"of the file. Copy the executable again, whole\n", path);
 		else if (e.err == -ENOEXEC && problem == TARGET_NO_EVICT)
 			fprintf(stderr, "redprof: %s has no eviction function (performEvictions or freeMemoryIfNeeded)\n",
 				path);
@@ -160,7 +163,9 @@ static int generate(const struct offsets_env *env)
 		if (err)
 			fprintf(stderr, "redprof: cannot write %s: %s\n", env->out, strerror(-err));
 	} else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
-		err = -EIO;
+		err = -errno;
+		fprintf(stderr, "redprof: cannot write the offset file to standard output (%s): give -o FILE "
+			"to write it to a file\n", strerror(errno));
 	}
 	free(buf);
 	target__close(t);
@@ -375,8 +380,21 @@ int offsets_main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
 	struct offsets_env env = { 0 };
+	char name[] = "redprof offsets";
+	char *saved = argv[0];
+	int rc;
 
+	/* argp names the program after argv[0] in "Try '... --help'": the command people type. */
+	argv[0] = name;
 	argp_err_exit_status = EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, &env);
-	return !strcmp(env.cmd, "generate") ? generate(&env) : show_cmd(&env);
+	argv[0] = saved;
+	if (env.pid)
+		cli_resolve_pid(&env.pid);
+	rc = !strcmp(env.cmd, "generate") ? generate(&env) : show_cmd(&env);
+	if (rc == EXIT_OK && (fflush(stdout) || ferror(stdout))) {
+		fprintf(stderr, "redprof: cannot write standard output (%s)\n", strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	return rc;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "offsets.h"
 #include "util.h"
@@ -293,6 +294,9 @@ static int split(struct parser *p, char *line, char **field, int *n)
 	char *s = line;
 
 	*n = 0;
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			return fail(p, "control character 0x%02x: an offset file is plain text", (unsigned char)*c);
 	for (;;) {
 		while (*s == ' ' || *s == '\t')
 			s++;
@@ -313,11 +317,25 @@ static int split(struct parser *p, char *line, char **field, int *n)
 			continue;
 		}
 		field[(*n)++] = s;
-		while (*s && *s != ' ' && *s != '\t')
+		while (*s && *s != ' ' && *s != '\t') {
+			if (*s == '"')
+				return fail(p, "a double quote inside a field: only a whole field is quoted");
 			s++;
+		}
 		if (*s)
 			*s++ = '\0';
 	}
+}
+
+/*
+ * A name as compilers give functions and their parts (performEvictions.cold,
+ * .part.0), shorter than LEN: nothing a location or a list could misread.
+ */
+static bool symbol_name(const char *s, size_t len)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$");
+
+	return n && !s[n] && n < len && !isdigit((unsigned char)s[0]);
 }
 
 /* A plain decimal: digits only, no sign, no base prefix, no leading zero. */
@@ -428,6 +446,8 @@ static int global_location(struct parser *p, const char *s, char *sym, size_t sy
 	if (!plus || plus == s || !decimal(plus + 1, &v) || (size_t)(plus - s) >= symlen)
 		return fail(p, "malformed global location '%s': give OBJECT+DECIMAL or 0xADDRESS", s);
 	snprintf(sym, symlen, "%.*s", (int)(plus - s), s);
+	if (!symbol_name(sym, symlen))
+		return fail(p, "malformed object name in '%s': give a symbol name (letters, digits, _ . $)", s);
 	*off = (int64_t)v;
 	*addr = 0;
 	return 0;
@@ -479,12 +499,14 @@ static int parse_term(struct parser *p, const char *s, struct term *t)
 			t->reg = gpr_parse(buf);
 			if (hex_number(p, op + 1, "displacement", &v))
 				return -EINVAL;
+			if (v > INT32_MAX)
+				return fail(p, "displacement in '%s' is larger than an instruction's 32 bits", s);
 			t->off = c == '-' ? -(int64_t)v : (int64_t)v;
 			return 0;
 		}
-		if (c == '+' && decimal(op + 1, &v) && strlen(buf) < sizeof(t->sym)) {
+		if (c == '+' && decimal(op + 1, &v) && symbol_name(buf, sizeof(t->sym))) {
 			t->kind = TERM_GLOBAL;
-			snprintf(t->sym, sizeof(t->sym), "%s", buf);
+			snprintf(t->sym, sizeof(t->sym), "%.*s", (int)sizeof(t->sym) - 1, buf);
 			t->sym_off = (int64_t)v;
 			return 0;
 		}
@@ -721,7 +743,9 @@ static int record(struct parser *p, char **f, int n)
 	if (!strcmp(f[0], "redprof-offsets")) {
 		if (p->seen_format)
 			return fail(p, "duplicate redprof-offsets line");
-		if (n != 2 || number(p, f[1], "format version", &v))
+		if (n != 2)
+			return fail(p, "redprof-offsets wants: VERSION");
+		if (number(p, f[1], "format version", &v))
 			return -EINVAL;
 		if (v < 1 || v > OFFSETS_FORMAT)
 			return fail(p, "format %" PRIu64 " is not supported: this redprof reads formats 1 to %d", v,
@@ -771,12 +795,16 @@ static int record(struct parser *p, char **f, int n)
 		if (o->nparts == OFFSETS_MAX_PARTS)
 			return fail(p, "more than %d parts", OFFSETS_MAX_PARTS);
 		pr = &o->part[o->nparts];
+		if (strcmp(f[1], "-") && !symbol_name(f[1], sizeof(pr->name)))
+			return fail(p, "malformed part name '%s': give a symbol name (letters, digits, _ . $) or -",
+				    f[1]);
 		snprintf(pr->name, sizeof(pr->name), "%s", strcmp(f[1], "-") ? f[1] : "");
 		if (hex_number(p, f[2], "address", &pr->addr) || number(p, f[3], "size", &pr->size))
 			return -EINVAL;
 		for (int i = 0; i < o->nparts; i++)
-			if (o->part[i].addr == pr->addr)
-				return fail(p, "duplicate part at 0x%" PRIx64, pr->addr);
+			if (o->part[i].addr == pr->addr || (pr->name[0] && !strcmp(o->part[i].name, pr->name)))
+				return fail(p, "duplicate part %s at 0x%" PRIx64, pr->name[0] ? pr->name : "-",
+					    pr->addr);
 		o->nparts++;
 	} else if (!strcmp(f[0], "site")) {
 		return rec_site(p, f, n);
@@ -842,7 +870,7 @@ static int finish(struct parser *p)
 int offsets_parse_string(const char *name, const char *text, struct offsets *o, char *err, size_t errlen)
 {
 	struct parser *p = xcalloc(1, sizeof(*p));
-	char *copy = xstrdup(text), *line, *save = NULL, *next;
+	char *copy = xstrdup(text), *line, *next;
 	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -855,11 +883,13 @@ int offsets_parse_string(const char *name, const char *text, struct offsets *o, 
 		if (next)
 			*next++ = '\0';
 		p->line++;
+		/* A file that went through a Windows editor or mail means the same. */
+		if (*line && line[strlen(line) - 1] == '\r')
+			line[strlen(line) - 1] = '\0';
 		rc = split(p, line, field, &n);
 		if (!rc && n)
 			rc = record(p, field, n);
 	}
-	(void)save;
 	if (!rc)
 		rc = finish(p);
 	free(copy);
@@ -871,29 +901,41 @@ int offsets_parse(const char *path, struct offsets *o, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen(path, "re"), *m;
+	struct stat st;
+	char buf[4096];
+	size_t n;
 	int rc;
 
-	if (!f) {
+	if (!f || fstat(fileno(f), &st)) {
+		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		if (f)
+			fclose(f);
+		return rc;
 	}
-	{
-		FILE *m = open_memstream(&text, &len);
-		char buf[4096];
-		size_t n;
-
-		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, n, m);
-		fclose(m);
+	if (S_ISDIR(st.st_mode)) {
+		fclose(f);
+		snprintf(err, errlen, "%s is a directory: give an offset file (--offsets-dir takes a directory)", path);
+		return -EISDIR;
 	}
+	m = open_memstream(&text, &len);
+	if (!m)
+		fatal("out of memory reading %s", path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, m);
+	rc = ferror(f) ? -EIO : 0;
 	fclose(f);
-	if (strlen(text) != len) {
+	if (fclose(m))
+		fatal("out of memory reading %s", path);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot read it", path);
+	} else if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: not a text file", path);
-		free(text);
-		return -EINVAL;
+		rc = -EINVAL;
+	} else {
+		rc = offsets_parse_string(path, text, o, err, errlen);
 	}
-	rc = offsets_parse_string(path, text, o, err, errlen);
 	free(text);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 
 #include "evict.h"
@@ -29,18 +30,7 @@ int probes_check_kernel(void)
 
 int probes_check_privilege(void)
 {
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	/* CAP_SYS_ADMIN is 21, CAP_PERFMON 38, CAP_BPF 39. */
-	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1)) ? 0 : -EPERM;
+	return cap_effective(CAP_SYS_ADMIN) || (cap_effective(CAP_PERFMON) && cap_effective(CAP_BPF)) ? 0 : -EPERM;
 }
 
 /*

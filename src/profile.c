@@ -3,17 +3,27 @@
  * profile.c: the capture loop for line outputs.
  *
  * One poll() over a timerfd (interval ends and --duration), a signalfd
- * (SIGINT, SIGTERM, SIGHUP) and a pidfd (the target's exit). Every stop
+ * (SIGINT, SIGTERM, and SIGHUP unless nohup ignores it) and a pidfd (the
+ * target's exit). Every stop
  * path prints the last, possibly partial, interval and then the total.
+ *
+ * Standard output is written a record (an interval, the total) at a time,
+ * and only when poll() says it takes more, so that a reader that stops
+ * reading cannot keep a stop signal out. When it cannot be written (a full
+ * disk, a closed pipe) the capture stops, a regular file keeps only whole
+ * records, and the total goes to standard error.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -23,7 +33,7 @@
 #include "report.h"
 #include "util.h"
 
-static void arm(struct clock_loop *l)
+static int arm(struct clock_loop *l)
 {
 	uint64_t at = l->next_ns;
 	struct itimerspec its = { 0 };
@@ -32,20 +42,46 @@ static void arm(struct clock_loop *l)
 		at = l->end_ns;
 	its.it_value.tv_sec = (time_t)(at / 1000000000ULL);
 	its.it_value.tv_nsec = (long)(at % 1000000000ULL);
-	timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+	return timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) ? -errno : 0;
+}
+
+/*
+ * The signals that stop a capture. SIGHUP only when it is not ignored: under
+ * nohup a capture outlives the session that started it. (SIGINT is caught
+ * even when ignored: a script's background jobs ignore it, and kill -INT
+ * is how scripts stop them.)
+ */
+static void stop_signals(sigset_t *mask)
+{
+	struct sigaction hup;
+
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	if (sigaction(SIGHUP, NULL, &hup) || hup.sa_handler != SIG_IGN)
+		sigaddset(mask, SIGHUP);
+}
+
+void loop_hold_signals(void)
+{
+	sigset_t mask;
+
+	stop_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);	/* fails only for a bad HOW */
 }
 
 int loop_open(struct clock_loop *l, const struct session *s, const struct env *env)
 {
 	sigset_t mask;
+	int err;
 
+	/* The command line keeps both in range; a span of 0 ns would never advance. */
+	if (!(env->interval * 1e9 >= 1 && env->interval <= SECONDS_MAX && env->duration <= SECONDS_MAX))
+		return -ERANGE;
 	memset(l, 0, sizeof(*l));
 	l->sigfd = l->timerfd = -1;
 	l->pidfd = s->pidfd;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	stop_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -58,8 +94,10 @@ int loop_open(struct clock_loop *l, const struct session *s, const struct env *e
 	l->next_ns = s->start_ns + l->interval_ns;
 	if (env->duration > 0)
 		l->end_ns = s->start_ns + (uint64_t)(env->duration * 1e9);
-	arm(l);
-	return 0;
+	err = arm(l);
+	if (err)
+		loop_close(l);
+	return err;
 }
 
 void loop_close(struct clock_loop *l)
@@ -122,24 +160,94 @@ enum stop_reason loop_wait(struct clock_loop *l, const struct session *s, int ex
 }
 
 struct line_out {
-	FILE *f;
+	int fd;			/* standard output */
+	int stop_fd;		/* the stop signals' signalfd: a blocked write gives way to it */
 	bool json;
 	int unit;
 	struct jw w;
+	int err;		/* the first write error (-errno), or -EINTR: stopped while blocked */
 };
 
-static bool emit(struct line_out *o, const struct session *s, const struct sample *smp, bool total)
+/* One record: a JSON line, or a text block. The caller frees it. */
+static char *render(struct line_out *o, const struct session *s, const struct sample *smp, bool total,
+		    size_t *len)
 {
+	char *buf = NULL;
+	FILE *f;
+
 	if (o->json) {
 		jw_reset(&o->w);
 		json_sample(&o->w, s, smp, o->unit, total ? "total" : "interval");
-		fputs(o->w.buf, o->f);
-		fputc('\n', o->f);
-		fflush(o->f);
-	} else {
-		text_sample(o->f, s, smp, o->unit, total);
+		buf = xmalloc(o->w.len + 2);
+		memcpy(buf, o->w.buf, o->w.len);
+		buf[o->w.len] = '\n';
+		buf[o->w.len + 1] = '\0';
+		*len = o->w.len + 1;
+		return buf;
 	}
-	return !ferror(o->f);
+	f = open_memstream(&buf, len);
+	if (!f)
+		fatal("out of memory rendering an interval");
+	text_sample(f, s, smp, o->unit, total);
+	if (fclose(f))
+		fatal("out of memory rendering an interval");
+	return buf;
+}
+
+/*
+ * Writes LEN bytes to FD in pieces a pipe takes whole (PIPE_BUF), each once
+ * poll() says there is room, so that a signal on STOP_FD ends the wait.
+ * 0, -errno, or -EINTR when a stop signal came first.
+ */
+static int write_record(int fd, int stop_fd, const char *buf, size_t len)
+{
+	while (len) {
+		struct pollfd fds[2] = { { .fd = fd, .events = POLLOUT }, { .fd = stop_fd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!(fds[0].revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) && (fds[1].revents & POLLIN))
+			return -EINTR;
+		n = write(fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes one record to standard output; false once it cannot (o->err says why). */
+static bool emit(struct line_out *o, const struct session *s, const struct sample *smp, bool total)
+{
+	size_t len;
+	char *buf = render(o, s, smp, total, &len);
+	off_t start = lseek(o->fd, 0, SEEK_CUR);
+	struct stat st;
+
+	o->err = write_record(o->fd, o->stop_fd, buf, len);
+	/* A regular file keeps whole records only: jq and friends choke on half a line. */
+	if (o->err && start >= 0 && !fstat(o->fd, &st) && S_ISREG(st.st_mode) && st.st_size > start)
+		o->err = ftruncate(o->fd, start) ? -errno : o->err;
+	free(buf);
+	return !o->err;
+}
+
+/* When standard output failed: the total, in the same format, on standard error. */
+static void total_to_stderr(struct line_out *o, const struct session *s, const struct sample *smp)
+{
+	size_t len;
+	char *buf = render(o, s, smp, true, &len);
+
+	fflush(stderr);
+	fwrite(buf, 1, len, stderr);
+	free(buf);
 }
 
 static const char *stop_words(enum stop_reason r)
@@ -162,13 +270,26 @@ static void keep(struct exporter *x, const struct session *s, const struct sampl
 		cli_spool_lost(err);
 }
 
+static void say_output_error(int err)
+{
+	if (err == -EINTR)
+		fprintf(stderr, "redprof: stopped while standard output was not being read (a full pipe); "
+			"the total follows here\n");
+	else if (err == -EPIPE)
+		fprintf(stderr, "redprof: standard output was closed (its reader exited): stopping; "
+			"the total follows here\n");
+	else
+		fprintf(stderr, "redprof: cannot write standard output (%s): stopping; what was written "
+			"ends with the last whole interval, and the total follows here\n", strerror(-err));
+}
+
 int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 {
-	struct line_out o = { .f = stdout, .json = env->output == OUT_JSON, .unit = env->unit };
+	struct line_out o = { .fd = STDOUT_FILENO, .json = env->output == OUT_JSON, .unit = env->unit };
 	enum stop_reason why = STOP_NONE;
 	struct clock_loop loop;
 	struct sample smp;
-	int err;
+	int err, rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	err = loop_open(&loop, s, env);
@@ -176,12 +297,16 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 		fprintf(stderr, "redprof: cannot set up timers and signals: %s\n", strerror(-err));
 		return EXIT_RUNTIME;
 	}
+	o.stop_fd = loop.sigfd;
 	jw_init(&o.w);
 	if (!o.json) {
-		printf("Tracing %s in PID %d (%s %s, build-id %s). Hit Ctrl-C to end.\n",
-		       target__evict_name(s->t), s->t->pid, s->t->flavor,
-		       s->t->version[0] ? s->t->version : "version unknown", s->t->img->build_id);
-		fflush(stdout);
+		char *head = xasprintf("Tracing %s in PID %d (%s %s, build-id %s). Hit Ctrl-C to end.\n",
+				       target__evict_name(s->t), s->t->pid, s->t->flavor,
+				       s->t->version[0] ? s->t->version : "version unknown", s->t->img->build_id);
+
+		o.err = write_record(o.fd, o.stop_fd, head, strlen(head));
+		why = o.err ? STOP_OUTPUT : STOP_NONE;
+		free(head);
 	}
 	while (why == STOP_NONE) {
 		bool tick, extra;
@@ -194,15 +319,19 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 		if (!emit(&o, s, &smp, false))
 			why = STOP_OUTPUT;
 	}
-	if (why != STOP_OUTPUT) {
-		/* The last, partial interval (unless it is empty of time), then always the total. */
-		session__interval(s, &smp);
-		if (smp.ns > 1000000)
-			keep(x, s, &smp);
-		if (smp.ns <= 1000000 || emit(&o, s, &smp, false)) {
-			session__total(s, &smp);
-			emit(&o, s, &smp, true);
-		}
+	/*
+	 * The last, partial interval (unless it is empty of time or there is no
+	 * output left), then always the total, which counts that interval too.
+	 */
+	session__interval(s, &smp);
+	if (smp.ns > 1000000)
+		keep(x, s, &smp);
+	if (why != STOP_OUTPUT && smp.ns > 1000000)
+		emit(&o, s, &smp, false);
+	session__total(s, &smp);
+	if (o.err || !emit(&o, s, &smp, true)) {
+		say_output_error(o.err);
+		total_to_stderr(&o, s, &smp);
 	}
 	if (why == STOP_TARGET_EXIT)
 		fprintf(stderr, "redprof: PID %d exited; stopping\n", s->t->pid);
@@ -210,5 +339,6 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 		fprintf(stderr, "redprof: %s\n", stop_words(why));
 	jw_free(&o.w);
 	loop_close(&loop);
-	return cli_exports_finish(x, s, env->unit);
+	rc = cli_exports_finish(x, s, env->unit);
+	return o.err ? EXIT_RUNTIME : rc;
 }

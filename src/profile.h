@@ -23,6 +23,13 @@ struct clock_loop {
 	uint64_t next_ns;		/* next interval end */
 };
 
+/*
+ * Blocks the stop signals (SIGINT, SIGTERM, SIGHUP) until loop_open() reads
+ * them: one that comes while the probes are being attached then stops the
+ * capture as soon as it starts, cleanly, instead of being lost or cutting
+ * the attach short.
+ */
+void loop_hold_signals(void);
 int loop_open(struct clock_loop *l, const struct session *s, const struct env *env);
 void loop_close(struct clock_loop *l);
 /*

@@ -126,8 +126,15 @@ void text_sample(FILE *f, const struct session *s, const struct sample *smp, int
 		fprintf(f, "\n== total over %.1f s ==\n", (double)smp->ns / 1e9);
 	else
 		fprintf(f, "\n%s\n", when);
-	fprintf(f, "commands: %.0f/s   %s calls: %.0f/s", per_sec(smp->commands, smp->ns),
-		target__evict_name(s->t), per_sec(smp->calls, smp->ns));
+	if (measure_unavailable(s, smp, M_COMMANDS))
+		fputs("commands: unavailable", f);
+	else
+		fprintf(f, "commands: %.0f/s", per_sec(smp->commands, smp->ns));
+	/* The light plan counts calls as commands. */
+	if (s->plan.light && measure_unavailable(s, smp, M_COMMANDS))
+		fprintf(f, "   %s calls: unavailable", target__evict_name(s->t));
+	else
+		fprintf(f, "   %s calls: %.0f/s", target__evict_name(s->t), per_sec(smp->calls, smp->ns));
 	if (!measure_unavailable(s, smp, M_EVICTING_CALLS))
 		fprintf(f, "   evicting calls: %.0f/s", per_sec(smp->evicting_calls, smp->ns));
 	if (!measure_unavailable(s, smp, M_KEYS_EVICTED))
@@ -147,6 +154,10 @@ void text_sample(FILE *f, const struct session *s, const struct sample *smp, int
 	why = session__why_no_evictions(s, smp);
 	if (why)
 		fprintf(f, "%s\n", why);
+	/* Values that were there before and are not now: say why, once per sample. */
+	for (enum measure m = 0; m < M_NMEASURES; m++)
+		if (measure_lost(smp, m))
+			fprintf(f, "%s unavailable: %s\n", measure_name(m), measure_unavailable(s, smp, m));
 	text_cost(f, s, smp);
 	for (enum measure m = 0; m < M_NHISTS; m++)
 		hist_block(f, s, smp, m, unit);

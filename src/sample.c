@@ -45,7 +45,7 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
  * sample_add names every field; a field added to struct sample changes its
  * size, and this stops the build until sample_add adds it too.
  */
-_Static_assert(sizeof(struct sample) == 7784, "sample_add must add every field of struct sample");
+_Static_assert(sizeof(struct sample) == 7792, "sample_add must add every field of struct sample");
 
 void sample_init(struct sample *s)
 {
@@ -84,6 +84,9 @@ void sample_add(struct sample *acc, const struct sample *iv)
 		acc->maxmemory = iv->maxmemory;
 	if (iv->used_memory >= 0)
 		acc->used_memory = iv->used_memory;
+	/* A count one interval could not read leaves the sum short; a gauge is the latest reading or none. */
+	acc->unread = (acc->unread & UNREAD_COMMANDS) | iv->unread;
+	acc->target_gone |= iv->target_gone;
 }
 
 double sample_evict_share(const struct sample *s)

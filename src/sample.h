@@ -11,6 +11,13 @@
 
 #include "hist.h"
 
+/* Values read from the target's memory that could not be read for a sample. */
+enum sample_unread {
+	UNREAD_COMMANDS = 1 << 0,	/* server.stat_numcommands, at either end */
+	UNREAD_MAXMEMORY = 1 << 1,
+	UNREAD_USED_MEMORY = 1 << 2,
+};
+
 struct sample {
 	uint64_t end_real_ns;		/* CLOCK_REALTIME at the end */
 	uint64_t ns;			/* length, monotonic */
@@ -29,6 +36,8 @@ struct sample {
 	uint64_t read_errors;		/* value terms whose memory could not be read */
 	int64_t maxmemory;		/* at the end, -1 when unknown */
 	int64_t used_memory;		/* at the end, -1 when unknown */
+	unsigned unread;		/* enum sample_unread: known to the plan, but not read */
+	bool target_gone;		/* ... because the target had exited */
 };
 
 /*

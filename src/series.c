@@ -27,12 +27,13 @@ static size_t labelled(struct series_value *out, const char *label, uint64_t v)
 
 static size_t commands(const struct session *s, const struct sample *smp, struct series_value *out)
 {
-	return one(out, smp->commands);
+	return measure_unavailable(s, smp, M_COMMANDS) ? 0 : one(out, smp->commands);
 }
 
+/* The light plan counts calls as commands: none when those could not be read. */
 static size_t calls(const struct session *s, const struct sample *smp, struct series_value *out)
 {
-	return one(out, smp->calls);
+	return s->plan.light && measure_unavailable(s, smp, M_COMMANDS) ? 0 : one(out, smp->calls);
 }
 
 static size_t returns(const struct session *s, const struct sample *smp, struct series_value *out)
@@ -72,12 +73,13 @@ static size_t evict_time_share(const struct session *s, const struct sample *smp
 
 static size_t maxmemory(const struct session *s, const struct sample *smp, struct series_value *out)
 {
-	return smp->maxmemory < 0 ? 0 : one(out, (uint64_t)smp->maxmemory);
+	return measure_unavailable(s, smp, M_MAXMEMORY) || smp->maxmemory < 0 ? 0 : one(out, (uint64_t)smp->maxmemory);
 }
 
 static size_t used_memory(const struct session *s, const struct sample *smp, struct series_value *out)
 {
-	return smp->used_memory < 0 ? 0 : one(out, (uint64_t)smp->used_memory);
+	return measure_unavailable(s, smp, M_USED_MEMORY) || smp->used_memory < 0 ? 0
+										    : one(out, (uint64_t)smp->used_memory);
 }
 
 static size_t hits_by_site(const struct session *s, const struct sample *smp, struct series_value *out)

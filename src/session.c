@@ -155,13 +155,18 @@ static void light_sample(const struct session *s, struct sample *out)
 			out->hits[i] = 0;
 }
 
-static void snapshot(struct session *s, struct ev_totals *dst, uint64_t *cmds)
+/* The kernel's counters, and the command counter when it comes from memory: 0, or its -errno. */
+static int snapshot(struct session *s, struct ev_totals *dst, uint64_t *cmds)
 {
-	uint64_t v;
-
 	memcpy(dst, probes__totals(s->probes), sizeof(*dst));
-	if (s->commands_from_memory && !read_u64(s, &s->plan.numcommands, &v))
-		*cmds = v;
+	return s->commands_from_memory ? read_u64(s, &s->plan.numcommands, cmds) : 0;
+}
+
+/* Marks what could not be read from the target's memory (ERR its -errno) as such in OUT. */
+static void unread(struct sample *out, unsigned what, int err)
+{
+	out->unread |= what;
+	out->target_gone |= err == -ESRCH;
 }
 
 int session__open(const struct session_opts *o, struct session **out, struct session_error *e)
@@ -205,7 +210,7 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 	}
 	s->pidfd = (int)syscall(SYS_pidfd_open, s->t->pid, 0);
 	s->start_ns = s->prev_ns = s->base_ns = now_mono_ns();
-	snapshot(s, &s->prev, &s->prev_cmds);
+	s->prev_cmds_err = s->base_cmds_err = snapshot(s, &s->prev, &s->prev_cmds);
 	s->base = s->prev;
 	s->base_cmds = s->prev_cmds;
 	*out = s;
@@ -233,11 +238,38 @@ void session__close(struct session *s)
 static void read_memory_gauges(struct session *s, struct sample *out)
 {
 	uint64_t v;
+	int err;
 
-	if (!read_u64(s, &s->plan.maxmemory, &v))
-		out->maxmemory = (int64_t)v;
-	if (s->used_memory && !used_memory_read(s->used_memory, &v))
-		out->used_memory = (int64_t)v;
+	if (s->plan.maxmemory.known) {
+		err = read_u64(s, &s->plan.maxmemory, &v);
+		if (err)
+			unread(out, UNREAD_MAXMEMORY, err);
+		else
+			out->maxmemory = (int64_t)v;
+	}
+	if (s->used_memory) {
+		err = used_memory_read(s->used_memory, &v);
+		if (err)
+			unread(out, UNREAD_USED_MEMORY, err);
+		else
+			out->used_memory = (int64_t)v;
+	}
+}
+
+/*
+ * Commands between two readings of server.stat_numcommands (FROM_ERR,
+ * TO_ERR: why one could not be read); unavailable when either could not,
+ * never the difference to an older reading.
+ */
+static void commands_between(struct session *s, struct sample *out, uint64_t from, int from_err, uint64_t to,
+			     int to_err)
+{
+	if (!s->commands_from_memory)
+		return;
+	if (from_err || to_err)
+		unread(out, UNREAD_COMMANDS, to_err ? to_err : from_err);
+	else
+		out->commands = to - from;
 }
 
 void session__interval(struct session *s, struct sample *out)
@@ -246,9 +278,10 @@ void session__interval(struct session *s, struct sample *out)
 	struct ev_totals cur;
 	uint64_t cmds = s->prev_cmds, now;
 	unsigned slot;
+	int err;
 
 	now = now_mono_ns();
-	snapshot(s, &cur, &cmds);
+	err = snapshot(s, &cur, &cmds);
 	slot = probes__flip_epoch(s->probes);
 	mm = probes__extrema(s->probes)[slot];
 	probes__reset_extrema(s->probes, slot);
@@ -256,13 +289,14 @@ void session__interval(struct session *s, struct sample *out)
 	sample_delta(out, &cur, &s->prev, &mm);
 	out->ns = now - s->prev_ns;
 	out->end_real_ns = now_real_ns();
-	if (s->commands_from_memory)
-		out->commands = cmds - s->prev_cmds;
+	commands_between(s, out, s->prev_cmds, s->prev_cmds_err, cmds, err);
 	read_memory_gauges(s, out);
 	light_sample(s, out);
 
 	s->prev = cur;
-	s->prev_cmds = cmds;
+	if (!err)
+		s->prev_cmds = cmds;
+	s->prev_cmds_err = err;
 	s->prev_ns = now;
 }
 
@@ -271,8 +305,7 @@ void session__total(struct session *s, struct sample *out)
 	sample_delta(out, &s->prev, &s->base, &probes__extrema(s->probes)[EV_EPOCH_ALL]);
 	out->ns = s->prev_ns - s->base_ns;
 	out->end_real_ns = now_real_ns();
-	if (s->commands_from_memory)
-		out->commands = s->prev_cmds - s->base_cmds;
+	commands_between(s, out, s->base_cmds, s->base_cmds_err, s->prev_cmds, s->prev_cmds_err);
 	read_memory_gauges(s, out);
 	light_sample(s, out);
 }
@@ -281,6 +314,7 @@ void session__reset(struct session *s)
 {
 	s->base = s->prev;
 	s->base_cmds = s->prev_cmds;
+	s->base_cmds_err = s->prev_cmds_err;
 	s->base_ns = s->prev_ns;
 	probes__reset_extrema(s->probes, EV_EPOCH_ALL);
 }

@@ -60,6 +60,7 @@ struct session {
 	uint64_t start_ns, prev_ns, base_ns;
 	struct ev_totals prev, base;	/* snapshots: last interval's end, capture start */
 	uint64_t prev_cmds, base_cmds;	/* server.stat_numcommands */
+	int prev_cmds_err, base_cmds_err;	/* 0: read then; else why not, and the value is older */
 };
 
 int session__open(const struct session_opts *o, struct session **out, struct session_error *e);

@@ -23,6 +23,8 @@
 #include "target.h"
 #include "util.h"
 
+#define PF_KTHREAD 0x00200000	/* the kernel's include/linux/sched.h; not in its uapi */
+
 static enum target_problem sym_problem(int err)
 {
 	return err == -ENOTUNIQ ? TARGET_AMBIGUOUS : TARGET_NOT_REDIS;
@@ -83,6 +85,10 @@ static int open_image(struct target *t, const char *path, enum target_problem *p
 
 	if (err == -ENOEXEC)
 		*problem = TARGET_NOT_ELF;
+	if (err == -EBADMSG) {
+		*problem = TARGET_CORRUPT;
+		err = -ENOEXEC;
+	}
 	if (err)
 		return err;
 	return recognise(t, problem);
@@ -129,6 +135,54 @@ int proc_load_bias(pid_t pid, const char *exe, const struct elf_image *img, uint
 
 static bool target_exists(pid_t pid);
 
+int proc_tgid(pid_t tid, pid_t *tgid)
+{
+	char path[64], line[256];
+	FILE *f;
+	int v, err = -ESRCH;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (err && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &v) == 1 && v > 0) {
+			*tgid = v;
+			err = 0;
+		}
+	fclose(f);
+	return err;
+}
+
+/*
+ * Why a process that exists has no executable to read: it has exited and
+ * waits to be reaped, or it is a kernel thread (PF_KTHREAD in the flags of
+ * /proc/PID/stat), or neither.
+ */
+static enum target_problem no_exe_problem(pid_t pid)
+{
+	char path[64], buf[1024], state;
+	unsigned long flags;
+	const char *after_comm;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return TARGET_NOT_ELF;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name is in parentheses and may hold anything, ')' too. */
+	after_comm = strrchr(buf, ')');
+	if (!after_comm || sscanf(after_comm + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return TARGET_NOT_ELF;
+	if (state == 'Z' || state == 'X')
+		return TARGET_ZOMBIE;
+	return flags & PF_KTHREAD ? TARGET_KTHREAD : TARGET_NOT_ELF;
+}
+
 int target__open(pid_t pid, struct target **out, enum target_problem *problem)
 {
 	struct target *t = xcalloc(1, sizeof(*t));
@@ -145,7 +199,7 @@ int target__open(pid_t pid, struct target **out, enum target_problem *problem)
 	}
 	n = readlink(t->proc_exe, t->exe, sizeof(t->exe) - 1);
 	if (n < 0 && errno == ENOENT && target_exists(pid)) {
-		*problem = TARGET_NOT_ELF;	/* a kernel thread has no executable */
+		*problem = no_exe_problem(pid);
 		err = -ENOEXEC;
 		goto fail;
 	}

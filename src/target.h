@@ -38,6 +38,9 @@ struct target {
 enum target_problem {
 	TARGET_OK,
 	TARGET_NOT_ELF,		/* not a 64-bit x86-64 ELF executable */
+	TARGET_CORRUPT,		/* an ELF file cut short or with headers pointing outside it */
+	TARGET_ZOMBIE,		/* the process has exited; its parent has not reaped it */
+	TARGET_KTHREAD,		/* a kernel thread: no executable */
 	TARGET_NOT_REDIS,	/* no processCommand / server: not Redis or Valkey */
 	TARGET_NO_EVICT,	/* Redis, but no performEvictions or freeMemoryIfNeeded */
 	TARGET_AMBIGUOUS,	/* a name maps to several functions */
@@ -49,6 +52,13 @@ enum target_problem {
  * why the executable is not a usable Redis.
  */
 int target__open(pid_t pid, struct target **out, enum target_problem *problem);
+
+/*
+ * The process that thread TID belongs to (its thread group), from
+ * /proc/TID/status: TID itself for a process's main thread. -ESRCH when
+ * there is no such thread.
+ */
+int proc_tgid(pid_t tid, pid_t *tgid);
 
 /* The same checks for an executable file that is not running (offsets generate). */
 int target__open_binary(const char *path, struct target **out, enum target_problem *problem);

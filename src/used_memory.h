@@ -20,7 +20,7 @@ struct used_memory;
 struct used_memory *used_memory_open(const struct target *t, const struct plan_global *word);
 void used_memory_close(struct used_memory *u);
 
-/* The server's used memory now; -errno when it cannot be read. */
+/* The server's used memory now; -errno when it cannot be read (-ESRCH: the server is gone). */
 int used_memory_read(struct used_memory *u, uint64_t *v);
 
 #endif /* REDPROF_USED_MEMORY_H */

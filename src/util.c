@@ -147,14 +147,29 @@ int parse_seconds(const char *s, double *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno)
-		return -errno;
-	if (*end || !isfinite(v))
+	if (*end || end == s || isnan(v))
 		return -EINVAL;
-	if (v <= 0)
+	if (v > SECONDS_MAX)
+		return -EOVERFLOW;
+	if (errno == ERANGE || v <= 0)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+bool cap_effective(int cap)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return cap >= 0 && cap < 64 && (eff >> cap & 1);
 }
 
 static uint64_t clock_ns(clockid_t id)

@@ -32,12 +32,26 @@ void hex_encode(const void *bytes, size_t len, char *out);
 int parse_u64(const char *s, uint64_t *out);
 /* Parses a decimal signed 64-bit number filling all of S. */
 int parse_s64(const char *s, int64_t *out);
-/* Parses seconds: a positive decimal such as 1, 0.5 or 2.25 filling all of S. */
+/*
+ * The longest time redprof counts: deadlines are CLOCK_MONOTONIC plus a
+ * span in uint64 nanoseconds, so a span must leave room for the clock
+ * itself; INT64_MAX nanoseconds (292 years) does.
+ */
+#define SECONDS_MAX 9223372036.0
+
+/*
+ * Parses seconds: a positive decimal such as 1, 0.5 or 2.25 filling all of
+ * S. -EINVAL when S is no number, -ERANGE when it is not above 0,
+ * -EOVERFLOW when it is above SECONDS_MAX.
+ */
 int parse_seconds(const char *s, double *out);
 
 /* CLOCK_MONOTONIC / CLOCK_REALTIME in nanoseconds. */
 uint64_t now_mono_ns(void);
 uint64_t now_real_ns(void);
+
+/* Whether capability CAP (linux/capability.h's number) is in this process's effective set. */
+bool cap_effective(int cap);
 
 /* "2026-11-23T10:00:01.250Z" from a CLOCK_REALTIME ns value; BUF >= 32 bytes. */
 void format_iso8601(uint64_t real_ns, char *buf, size_t len);

@@ -9,6 +9,8 @@ set -u
 TAP_N=0
 TAP_FAILED=0
 TMPDIR_T=$(mktemp -d "${TMPDIR:-/tmp}/redprof-test.XXXXXX")
+# An offsets directory with no file: --offsets-dir "$TMPDIR_T/none" makes redprof generate one.
+mkdir "$TMPDIR_T/none"
 CLEANUP_PIDS=""
 
 cleanup() {

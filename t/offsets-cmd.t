@@ -74,7 +74,7 @@ is "$RC" 0 "show FILE without the binary"
 grep -q 'give the executable to see the disassembly' <<<"$OUT"
 ok $? "... says the binary shows the disassembly"
 
-mkdir "$TMPDIR_T/none" "$TMPDIR_T/shipped"
+mkdir "$TMPDIR_T/shipped"
 run offsets show -p "$own_PID" --offsets-dir "$TMPDIR_T/none"
 is "$RC" 0 "show -p PID with no shipped file"
 grep -q '^  source: generated on the fly$' <<<"$OUT"

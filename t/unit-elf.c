@@ -137,6 +137,54 @@ static void check_variants(void)
 	ok(!elf_sym_is_variant("performEvictions.foo", "performEvictions"), "an unknown suffix is another symbol");
 }
 
+/*
+ * Copies of fixture NAME cut short: the ELF magic alone, the header
+ * without what it points to, and all but the last byte (the section
+ * headers end the file) are each a truncated file, not a non-executable.
+ */
+static void check_truncated(const char *name)
+{
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *path = fixture_path(name), *tmp = xasprintf("%s/unit-elf-cut.XXXXXX", dir);
+	struct elf_image *img = NULL;
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "rb");
+	int fd = mkstemp(tmp);
+
+	if (f) {
+		FILE *m = open_memstream((char **)&bytes, &len);
+		int c;
+
+		while ((c = fgetc(f)) != EOF)
+			fputc(c, m);
+		fclose(m);
+		fclose(f);
+	}
+	if (!ok(fd >= 0 && len > 4096, "%s: read for truncated copies (%zu bytes)", name, len))
+		goto out;
+	for (size_t keep = 4; keep < len; keep = keep < 64 ? 64 : keep < len - 1 ? len - 1 : len) {
+		int err;
+
+		if (ftruncate(fd, 0) || pwrite(fd, bytes, keep, 0) != (ssize_t)keep)
+			break;
+		err = elf_image__open(tmp, &img);
+		is_u64(err, (uint64_t)-EBADMSG, "%s cut to %zu of %zu bytes: truncated (%s)", name, keep, len,
+		       strerror(-err));
+		if (!err)
+			elf_image__close(img);
+	}
+	ok(!elf_image__open("/tmp", &img) ? (elf_image__close(img), 0) : 1, "a directory is not opened");
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(bytes);
+	free(tmp);
+	free(path);
+}
+
 int main(void)
 {
 	struct elf_image *img;
@@ -144,6 +192,7 @@ int main(void)
 	check_fixture("fixture-pie", true, 0);
 	check_fixture("fixture-nopie", false, 0x400000);
 	check_variants();
+	check_truncated("fixture-pie");
 	is_u64(elf_image__open("/etc/hostname", &img), (uint64_t)-ENOEXEC, "a text file is not an executable");
 	return tap_done();
 }

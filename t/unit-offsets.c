@@ -250,6 +250,34 @@ static void more_refusals(void)
 	refused(6, "", "f.offsets: missing inlined line", "a file without inlined line");
 }
 
+/* A file saved with CRLF line ends reads as the same file. */
+static void crlf(void)
+{
+	char *text = NULL, err[512] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct offsets o;
+
+	for (const char *c = good; *c; c++)
+		fputs(*c == '\n' ? "\r\n" : (char[]){ *c, 0 }, f);
+	fclose(f);
+	ok(!offsets_parse_string("crlf", text, &o, err, sizeof(err)) && o.nsites == 1 &&
+	   o.value[VAR_MEM_TOFREE].present, "a file with CRLF line ends parses (%s)", err);
+	free(text);
+}
+
+/* What reaches offsets_parse() from the command line: a directory, a missing file. */
+static void paths(void)
+{
+	char err[512] = "";
+	struct offsets o;
+
+	ok(offsets_parse("/tmp", &o, err, sizeof(err)) == -EISDIR && strstr(err, "is a directory") &&
+	   strstr(err, "--offsets-dir"), "a directory is refused as one, naming --offsets-dir: %s", err);
+	ok(offsets_parse("/nonexistent/f.offsets", &o, err, sizeof(err)) == -ENOENT &&
+	   strstr(err, "No such file"), "a missing file is refused: %s", err);
+}
+
 int main(void)
 {
 	round_trip();
@@ -257,6 +285,10 @@ int main(void)
 	files();
 	more_refusals();
 	refused(2, "redprof-offsets 3", "f.offsets:2: format 3 is not supported: this redprof reads formats 1 to 2", "an unknown format version");
+	crlf();
+	paths();
+	refused(3, "build-id \x1b[31ma50d", "f.offsets:3: control character 0x1b", "a control character");
+	refused(3, "build-id a50d\rx", "f.offsets:3: control character 0x0d", "a carriage return inside a line");
 	refused(2, "", "f.offsets:2: not a redprof offset file", "a file without the format line");
 	refused(0, "", "f.offsets: empty file", "an empty file");
 	refused(3, "build-id XYZ", "f.offsets:3: malformed build-id", "a malformed build-id");
@@ -286,6 +318,14 @@ int main(void)
 		"f.offsets:10: term 1 of overhead is a global: its producer must be '-'", "a global with a producer");
 	refused(10, "value overhead slowpath [rsp+20] from performEvictions+177 disasm",
 		"f.offsets:10: malformed displacement '20'", "a decimal displacement");
+	refused(10, "value overhead slowpath [rsp-0x8000000000000000] from performEvictions+177 disasm",
+		"f.offsets:10: displacement in '[rsp-0x8000000000000000]' is larger", "a displacement beyond 32 bits");
+	refused(10, "value overhead slowpath [+3600] from - disasm",
+		"f.offsets:10: malformed memory term '[+3600]'", "a global term without its object");
+	refused(7, "part a,b 0x60b66 0", "f.offsets:7: malformed part name 'a,b'", "a part name with a comma");
+	refused(8, "site slowpath performEvictions+222 0x11dafe emulated disasm je\"0x11e111 slowpath",
+		"f.offsets:8: a double quote inside a field", "a quote inside a field");
+	refused(2, "redprof-offsets 1 r", "f.offsets:2: redprof-offsets wants: VERSION", "a format line with two fields");
 	refused(10, "value pressure slowpath rax from performEvictions+177 disasm",
 		"f.offsets:10: unknown variable 'pressure'", "an unknown variable");
 	refused(14, "global maxmemory server+36x0 disasm", "f.offsets:14: malformed global location",

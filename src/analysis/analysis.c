@@ -109,8 +109,8 @@ int context_runs(struct analysis *a, uint64_t hint, const struct evict_analysis 
 		c->err = evict_analyse(f, hint, &c->ev);
 	} else {
 		c->err = err;
-		snprintf(c->ev.why, sizeof(c->ev.why), "%s does not disassemble cleanly (%s)", a->evict.name,
-			 strerror(-err));
+		snprintf(c->ev.why, sizeof(c->ev.why), "%s cannot be read as code: %s", a->evict.name,
+			 disasm_strerror(err));
 	}
 	*out = &c->ev;
 	return c->err;
@@ -129,6 +129,11 @@ struct dwarf_ctx *context_dwarf(struct analysis *a)
 /* --------------------------------------------------------------------
  * Code
  * ------------------------------------------------------------------ */
+
+const char *analysis_strerror(int err)
+{
+	return disasm_strerror(err);
+}
 
 static void describe(const struct analysis *a, const struct insn *in, struct code_line *out)
 {
@@ -205,17 +210,19 @@ struct read_run {
 	const struct elf_image *img;
 	analysis_read_fn read;
 	void *ctx;
-	bool failed;
+	int err;	/* the first failed load's -errno */
 };
 
 static uint64_t read_load(void *ctx, uint64_t addr)
 {
 	struct read_run *r = ctx;
 	uint64_t v = 0;
+	int err;
 
 	/* Only the binary's own globals: never a pointer the target holds. */
-	if (!elf_image__is_data(r->img, addr) || r->read(r->ctx, addr, &v))
-		r->failed = true;
+	err = elf_image__is_data(r->img, addr) ? r->read(r->ctx, addr, &v) : -EFAULT;
+	if (err && !r->err)
+		r->err = err;
 	return v;
 }
 
@@ -227,7 +234,7 @@ static int no_calls(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 
 int analysis__used_memory(struct analysis *a, analysis_read_fn read, void *ctx, uint64_t *v)
 {
-	struct read_run r = { a->img, read, ctx, false };
+	struct read_run r = { a->img, read, ctx, 0 };
 	struct emu_hooks hooks = { read_load, no_calls, &r };
 	struct elf_sym fn;
 	struct emu e;
@@ -246,8 +253,8 @@ int analysis__used_memory(struct analysis *a, analysis_read_fn read, void *ctx, 
 	emu_set(&e, GPR_RSP, USED_MEMORY_STACK - 8, 0);
 	emu_write(&e, USED_MEMORY_STACK - 8, 0, 8, 0);	/* the return address */
 	e.rip = a->zm_entry;
-	if (emu_run(&e, USED_MEMORY_STEPS) != EMU_RETURNED || r.failed)
-		err = -EIO;
+	if (emu_run(&e, USED_MEMORY_STEPS) != EMU_RETURNED || r.err)
+		err = r.err ? r.err : -EIO;
 	else
 		*v = e.regs.r[GPR_RAX];
 	emu_free(&e);

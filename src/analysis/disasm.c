@@ -226,6 +226,20 @@ int disasm_linear(const struct elf_image *img, uint64_t start, uint64_t size, st
 	return 0;
 }
 
+const char *disasm_strerror(int err)
+{
+	switch (err) {
+	case -EILSEQ:
+		return "its bytes are not valid x86-64 instructions, or a jump lands inside one: the executable "
+		       "is corrupted (use an intact copy of it)";
+	case -ERANGE:
+		return "its code lies outside the file's loadable segments: the executable is corrupted (use "
+		       "an intact copy of it)";
+	default:
+		return strerror(-err);
+	}
+}
+
 /* Whether ADDR falls strictly inside an instruction of CODE. */
 static bool inside_insn(const struct code *code, uint64_t addr)
 {

@@ -55,6 +55,13 @@ void disasm_fini(void);
 int disasm_linear(const struct elf_image *img, uint64_t start, uint64_t size, struct code *code);
 
 /*
+ * Why disassembling code failed, in words, for the -errno of disasm_*() and
+ * flow_build(): -EILSEQ bytes that do not decode or a jump into the middle
+ * of an instruction, -ERANGE code outside the file.
+ */
+const char *disasm_strerror(int err);
+
+/*
  * Disassembles from ENTRY along fall-through until an unconditional transfer
  * (jmp, ret, ud2), adding instructions to CODE: the boundaries proven for an
  * unnamed part reached only through a known jump target. LIMIT caps bytes.

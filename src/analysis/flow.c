@@ -378,15 +378,17 @@ int flow_build(const struct elf_image *img, const struct elf_sym *fn, struct flo
 		err = add_named_parts(f);
 	if (!err)
 		err = add_unnamed_parts(f);
-	if (err)
-		return err;
 	/* Branch targets in named parts must be boundaries, or the sweep went wrong. */
-	for (size_t i = 0; i < f->code.n; i++) {
+	for (size_t i = 0; i < f->code.n && !err; i++) {
 		const struct insn *in = &f->code.insns[i];
 
 		if ((in->flow == FLOW_JUMP || in->flow == FLOW_CJUMP) && flow_part_at(f, in->target) &&
 		    !code_at(&f->code, in->target))
-			return -EILSEQ;
+			err = -EILSEQ;
+	}
+	if (err) {
+		flow_free(f);
+		return err;
 	}
 	build_preds(f);
 	f->entry = xcalloc(f->code.n, sizeof(*f->entry));

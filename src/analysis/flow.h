@@ -41,7 +41,7 @@ struct flow {
  * Disassembles FN and its parts: named variants (FN.cold, ...) by linear
  * sweep, and targets of jumps out of known code that no symbol covers by
  * following them until an unconditional transfer. -EILSEQ when the main
- * part does not decode.
+ * part does not decode (and F holds nothing to free).
  */
 int flow_build(const struct elf_image *img, const struct elf_sym *fn, struct flow *f);
 void flow_free(struct flow *f);

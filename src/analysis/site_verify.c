@@ -418,7 +418,7 @@ int analysis__verify(struct analysis *an, struct offsets *o, char *why, size_t l
 			      an->evict.name);
 	f = context_flow(an, &fn, &err);
 	if (!f)
-		return refuse(why, len, "%s does not disassemble cleanly: %s", o->function, strerror(-err));
+		return refuse(why, len, "%s cannot be read as code: %s", o->function, disasm_strerror(err));
 
 	for (int i = 0; i < o->nsites && !err; i++)
 		err = check_code(o, f, o->site[i].addr, o->site[i].file_offset, o->site[i].cls, o->site[i].insn,
