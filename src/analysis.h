@@ -67,6 +67,18 @@ int analysis__generate(struct analysis *a, const char *flavor, const char *versi
  */
 int analysis__verify(struct analysis *a, struct offsets *o, char *why, size_t len);
 
+/*
+ * What the checks cannot prove: that a global is the server field its name
+ * says, and a delete call one that deletes evicted keys. O, verified,
+ * against what analysis__generate finds in the same executable: entries
+ * read elsewhere, with both readings, in DISAGREE ("stat_evictedkeys: the
+ * file reads server+1264 (0x...), redprof's own analysis ... finds
+ * server+1216 (0x...)"); entries it does not find, and so cannot confirm,
+ * in UNVERIFIED. Both "" when everything agrees.
+ */
+void analysis__cross_check(struct analysis *a, const struct offsets *o, char *disagree, size_t dlen,
+			   char *unverified, size_t ulen);
+
 /* --------------------------------------------------------------------
  * Code, for probe placement and for people
  * ------------------------------------------------------------------ */

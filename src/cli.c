@@ -65,6 +65,7 @@ enum {
 	OPT_FORMAT,
 	OPT_LISTEN,
 	OPT_FULL,
+	OPT_FORCE_OFFSETS,
 };
 
 static const struct argp_option options[] = {
@@ -78,6 +79,8 @@ static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "JSON Lines output, one object per interval", 0 },
 	{ "offsets", OPT_OFFSETS, "FILE", 0, "Use this offset file (its build-id must match)", 0 },
 	{ "offsets-dir", OPT_OFFSETS_DIR, "DIR", 0, "Look up offset files by build-id in DIR", 0 },
+	{ "force-offsets", OPT_FORCE_OFFSETS, NULL, 0, "Use the --offsets file even where it reads a counter "
+	  "elsewhere than redprof's own analysis finds it (every output then says so)", 0 },
 	{ "export", OPT_EXPORT, "FILE", 0, "Write the whole capture to FILE when redprof ends (repeatable; "
 	  "format from --format or the name: .json, .csv, .om)", 0 },
 	{ "format", OPT_FORMAT, "json|csv|openmetrics", 0, "Format of the --export files", 0 },
@@ -195,6 +198,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FULL:
 		env->full = true;
 		break;
+	case OPT_FORCE_OFFSETS:
+		env->force_offsets = true;
+		break;
 	case 'v':
 		env->verbose++;
 		break;
@@ -207,6 +213,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		export_formats(state, env, format);
 		if (env->offsets_file && env->offsets_dir)
 			argp_error(state, "--offsets and --offsets-dir exclude each other: give one");
+		if (env->force_offsets && !env->offsets_file)
+			argp_error(state, "--force-offsets applies to a file given with --offsets FILE");
 		if (env->offsets_dir && stat(env->offsets_dir, &st))
 			argp_error(state, "--offsets-dir %s: %s: give the directory that holds the offset files",
 				   env->offsets_dir, strerror(errno));

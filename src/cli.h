@@ -38,6 +38,7 @@ struct env {
 	const char *offsets_file;
 	const char *offsets_dir;
 	bool full;		/* --full: probe every call, not only evicting ones */
+	bool force_offsets;	/* --force-offsets */
 	int verbose;
 	struct export_opt exports[CLI_MAX_EXPORTS];
 	size_t nexports;

@@ -45,6 +45,7 @@ static int profile_main(int argc, char **argv)
 	so.offsets_file = env.offsets_file;
 	so.offsets_dir = env.offsets_dir;
 	so.full = env.full;
+	so.force_offsets = env.force_offsets;
 	so.verbose = env.verbose;
 	if (session__open(&so, &s, &se)) {
 		exporter__close(x);

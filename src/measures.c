@@ -117,10 +117,10 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 						    : p->why_no_values;
 		return measure_lost(smp, m) ? unread_reason(smp) : NULL;
 	case M_USED_MEMORY:
-		if (!s->used_memory)
-			return "neither the offset file's used_memory nor the server's zmalloc_used_memory() "
-			       "can be read";
-		return measure_lost(smp, m) ? unread_reason(smp) : NULL;
+		if (measure_lost(smp, m))
+			return unread_reason(smp);
+		return smp->used_memory >= 0 || s->used_memory ? NULL
+			: "neither the offset file's used_memory nor the server's zmalloc_used_memory() can be read";
 	case M_EVICT_LATENCY:
 		return p->light && !no_calls ? LIGHT_NOOP : no_calls;
 	case M_EVICT_LATENCY_NOOP:

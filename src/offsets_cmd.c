@@ -344,7 +344,7 @@ static int show_cmd(const struct offsets_env *env)
 			return rc;
 	}
 	if (env->pid) {
-		if (offsets_for_target(t, NULL, env->dir, &o, &c, why, sizeof(why))) {
+		if (offsets_for_target(t, NULL, env->dir, false, &o, &c, why, sizeof(why))) {
 			fprintf(stderr, "redprof: %s\n", why);
 			rc = EXIT_TARGET;
 			goto out;
@@ -368,6 +368,20 @@ static int show_cmd(const struct offsets_env *env)
 			fprintf(stderr, "redprof: %s does not fit %s: %s\n", env->arg, env->binary, why);
 			rc = EXIT_TARGET;
 			goto out;
+		}
+		if (t) {
+			char disagree[512];
+
+			analysis__cross_check(t->an, &o, disagree, sizeof(disagree), c.unverified, sizeof(c.unverified));
+			if (disagree[0]) {
+				fprintf(stderr, "redprof: %s reads a counter elsewhere than redprof finds it in %s: %s\n",
+					env->arg, env->binary, disagree);
+				rc = EXIT_TARGET;
+				goto out;
+			}
+			if (c.unverified[0])
+				fprintf(stderr, "redprof: note: unverified: redprof's own analysis does not find %s in %s\n",
+					c.unverified, env->binary);
 		}
 	}
 	show(&o, t ? t->an : NULL, t ? &t->evict : NULL, c.source);

@@ -59,6 +59,7 @@ static int generate(const struct target *t, const char *unfit, struct offsets *o
 		return -ENOENT;
 	}
 	c->origin = ORIGIN_GENERATED;
+	c->unverified[0] = '\0';
 	snprintf(c->source, sizeof(c->source), "generated on the fly");
 	if (was[0])
 		snprintf(c->notes[c->nnotes++], sizeof(c->notes[0]), "%s: using one generated on the fly", was);
@@ -67,28 +68,47 @@ static int generate(const struct target *t, const char *unfit, struct offsets *o
 	return 0;
 }
 
-int offsets_for_target(const struct target *t, const char *file, const char *dir, struct offsets *o,
+/* A file that passed the checks, against redprof's own analysis: 0, or -EINVAL with WHY naming both readings. */
+static int cross_check(const struct target *t, const struct offsets *o, struct offsets_choice *c, char *why,
+		       size_t len)
+{
+	char disagree[512];
+
+	analysis__cross_check(t->an, o, disagree, sizeof(disagree), c->unverified, sizeof(c->unverified));
+	if (!disagree[0])
+		return 0;
+	snprintf(why, len, "%s", disagree);
+	return -EINVAL;
+}
+
+int offsets_for_target(const struct target *t, const char *file, const char *dir, bool force, struct offsets *o,
 		       struct offsets_choice *c, char *why, size_t len)
 {
-	char path[512];
+	char path[512], reason[512];
 
 	memset(c, 0, sizeof(*c));
 	if (file) {
 		if (offsets_parse(file, o, why, len))
 			return -EINVAL;
 		if (analysis__verify(t->an, o, why, len)) {
-			char reason[512];
-
 			snprintf(reason, sizeof(reason), "%s", why);
 			snprintf(why, len, "%s does not fit PID %d: %s", file, (int)t->pid, reason);
 			return -EINVAL;
+		}
+		if (cross_check(t, o, c, reason, sizeof(reason))) {
+			if (!force) {
+				snprintf(why, len, "%s reads a counter elsewhere than redprof finds it in PID %d's "
+					 "executable: %s; --force-offsets uses the file anyway", file, (int)t->pid, reason);
+				return -EINVAL;
+			}
+			snprintf(c->forced, sizeof(c->forced), "%s", reason);
 		}
 		c->origin = ORIGIN_GIVEN;
 		snprintf(c->source, sizeof(c->source), "%s", file);
 	} else {
 		bool shipped = find_shipped(dir ? dir : OFFSETS_DIR, t->img->build_id, o, path, sizeof(path));
 
-		if (shipped && !analysis__verify(t->an, o, why, len)) {
+		if (shipped && !analysis__verify(t->an, o, why, len) && !cross_check(t, o, c, why, len)) {
 			c->origin = ORIGIN_SHIPPED;
 			snprintf(c->source, sizeof(c->source), "%s", path);
 		} else if (generate(t, shipped ? path : NULL, o, c, why, len)) {

@@ -126,6 +126,8 @@ void text_sample(FILE *f, const struct session *s, const struct sample *smp, int
 		fprintf(f, "\n== total over %.1f s ==\n", (double)smp->ns / 1e9);
 	else
 		fprintf(f, "\n%s\n", when);
+	if (s->offsets_forced[0])
+		fprintf(f, "offsets FORCED with --force-offsets: %s\n", s->offsets_forced);
 	if (measure_unavailable(s, smp, M_COMMANDS))
 		fputs("commands: unavailable", f);
 	else

@@ -98,7 +98,8 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 	int err;
 
 	e->stage = STAGE_OFFSETS;
-	err = offsets_for_target(s->t, o->offsets_file, o->offsets_dir, &offs, &c, why, sizeof(why));
+	err = offsets_for_target(s->t, o->offsets_file, o->offsets_dir, o->force_offsets, &offs, &c, why,
+				 sizeof(why));
 	if (err) {
 		snprintf(e->detail, sizeof(e->detail), "%s", why);
 		return err;
@@ -133,6 +134,21 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 	}
 	for (int i = 0; i < c.nnotes; i++)
 		note(s, c.notes[i]);
+	snprintf(s->offsets_forced, sizeof(s->offsets_forced), "%s", c.forced);
+	snprintf(s->offsets_unverified, sizeof(s->offsets_unverified), "%s", c.unverified);
+	if (c.forced[0]) {
+		char msg[640];
+
+		snprintf(msg, sizeof(msg), "FORCED (--force-offsets): %s", c.forced);
+		note(s, msg);
+	}
+	if (c.unverified[0]) {
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "unverified: redprof's own analysis does not find %s in this executable, so "
+			 "what the file reads there comes from an unverified file", c.unverified);
+		note(s, msg);
+	}
 	/* A generated file's notes already say why; a file from disk does not. */
 	if (s->plan.keys_at_deletes && !s->offsets_generated)
 		note(s, "keys evicted: counted at the delete calls (one probe hit per key), as the offset file's "

@@ -21,6 +21,7 @@ struct session_opts {
 	const char *offsets_file;	/* --offsets */
 	const char *offsets_dir;	/* --offsets-dir, else the installed directory */
 	bool full;			/* --full: probe every call's entry and return */
+	bool force_offsets;		/* --force-offsets: use the --offsets file where redprof reads otherwise */
 	int verbose;
 };
 
@@ -55,6 +56,8 @@ struct session {
 	char offsets_source[512];	/* where the offset file came from, "" when none */
 	bool offsets_generated;		/* ... generated on the fly: its notes say what it lacks */
 	char strategy[16];		/* "dwarf", "disasm", "" */
+	char offsets_forced[512];	/* what the file reads elsewhere than redprof's analysis (--force-offsets) */
+	char offsets_unverified[256];	/* entries redprof's analysis cannot confirm */
 	char *notes[SESSION_MAX_NOTES];	/* for people: what is missing and why */
 	size_t nnotes;
 	uint64_t start_ns, prev_ns, base_ns;

@@ -252,6 +252,10 @@ static int draw_header(const struct tui *t, struct rect screen)
 	field_add(&fs, a, "%s %s", s->t->flavor, s->t->version[0] ? s->t->version : "(version unknown)");
 	field_add(&fs, a, "build %.12s", s->t->img->build_id);
 	field_add(&fs, a, "offsets: %s", s->offsets_source[0] ? s->strategy : "none, symbols only");
+	if (s->offsets_forced[0])
+		field_add(&fs, crt_attr(CRT_ALERT), " FORCED offsets (--force-offsets) ");
+	else if (s->offsets_unverified[0])
+		field_add(&fs, a | A_BOLD, "unverified: %s", s->offsets_unverified);
 	field_add(&fs, a, "maxmemory %s", max);
 	if (t->shown.have && smp->maxmemory > 0 && smp->used_memory >= 0)
 		field_add(&fs, a, "used %s (%.0f%%)", used, 100.0 * (double)smp->used_memory /

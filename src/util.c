@@ -147,7 +147,8 @@ int parse_seconds(const char *s, double *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (*end || end == s || isnan(v))
+	/* "inf" is no number of seconds; "1e999" is one, too large. */
+	if (*end || end == s || isnan(v) || (isinf(v) && errno != ERANGE))
 		return -EINVAL;
 	if (v > SECONDS_MAX)
 		return -EOVERFLOW;

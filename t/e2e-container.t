@@ -69,7 +69,7 @@ ok $? "mem_tofree was found with DWARF: the debug file was read through /proc/PI
 
 redis-benchmark -p "$ctr_PORT" -t set -n 50000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1
 before=$(info "$ctr_PORT" evicted_keys)
-start_redprof "$TMPDIR_T/ctr.jsonl" "$TMPDIR_T/ctr.err" -p "$ctr_PID" --json -i 0.5 --offsets-dir "$TMPDIR_T/none"
+start_redprof "$TMPDIR_T/ctr.jsonl" "$TMPDIR_T/ctr.err" -p "$ctr_PID" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
 wait_lines "$TMPDIR_T/ctr.jsonl" 1
 redis-benchmark -p "$ctr_PORT" -t set -n 40000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1
 kill -INT "$RP_PID"

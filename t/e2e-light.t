@@ -38,7 +38,7 @@ check_build() { # NAME BINARY
 
 	# --- never evicting: no probe hit ---
 	before=$(info "$port" total_commands_processed)
-	start_redprof "$dir/quiet.jsonl" "$dir/quiet.err" -p "$pid" --json -i 0.5 --offsets-dir "$TMPDIR_T/none"
+	start_redprof "$dir/quiet.jsonl" "$dir/quiet.err" -p "$pid" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
 	wait_lines "$dir/quiet.jsonl" 1
 	redis-benchmark -p "$port" -t set,get -n 20000 -r 10000 -d 64 -c 10 -q >/dev/null 2>&1
 	sleep 0.6
@@ -55,9 +55,9 @@ check_build() { # NAME BINARY
 
 	# --- light and full side by side, through OK, RUNNING and FAIL ---
 	redis-cli -p "$port" config set maxmemory 20mb >/dev/null
-	start_redprof "$dir/light.jsonl" "$dir/light.err" -p "$pid" --json -i 0.5 --offsets-dir "$TMPDIR_T/none"
+	start_redprof "$dir/light.jsonl" "$dir/light.err" -p "$pid" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
 	lpid=$RP_PID
-	start_redprof "$dir/full.jsonl" "$dir/full.err" -p "$pid" --json -i 0.5 --full --offsets-dir "$TMPDIR_T/none"
+	start_redprof "$dir/full.jsonl" "$dir/full.err" -p "$pid" --json -i 0.5 --full --offsets-dir "$NO_OFFSETS"
 	fpid=$RP_PID
 	wait_lines "$dir/light.jsonl" 1 && wait_lines "$dir/full.jsonl" 1
 	ok $? "$name: a light and a full redprof attach to the same server"

@@ -30,7 +30,7 @@ check_build() { # NAME BINARY
 	redis-benchmark -p "$port" -t set -n 50000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1
 	before=$(info "$port" evicted_keys)
 	out=$dir/out.jsonl
-	start_redprof "$out" "$dir/err" -p "$pid" --json -i 0.5 --offsets-dir "$TMPDIR_T/none"
+	start_redprof "$out" "$dir/err" -p "$pid" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
 	wait_lines "$out" 1
 	(for _ in $(seq 20); do info "$port" used_memory; sleep 0.25; done) >"$dir/used" &
 	redis-benchmark -p "$port" -t set -n 40000 -r 1000000 -d 512 -c 20 -q >/dev/null 2>&1

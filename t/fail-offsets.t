@@ -36,8 +36,8 @@ bad_file() {
 	refused "$1" 3 "$2" "$FIX" "$PID" "$PORT" -p "$PID" --offsets "$F" --text -d 1
 }
 
-variant version 's/^redprof-offsets 1$/redprof-offsets 2/'
-bad_file "a newer format" "$F:$(line_of redprof-offsets): format 2 is not supported"
+variant version 's/^redprof-offsets [0-9]*$/redprof-offsets 3/'
+bad_file "a newer format" "$F:$(line_of redprof-offsets): format 3 is not supported"
 variant noformat '/^redprof-offsets /d'
 bad_file "no format line" "$F:$(($(line_of build-id) - 1)): not a redprof offset file"
 F=$TMPDIR_T/empty.offsets

@@ -9,8 +9,9 @@ set -u
 TAP_N=0
 TAP_FAILED=0
 TMPDIR_T=$(mktemp -d "${TMPDIR:-/tmp}/redprof-test.XXXXXX")
-# An offsets directory with no file: --offsets-dir "$TMPDIR_T/none" makes redprof generate one.
-mkdir "$TMPDIR_T/none"
+# An offsets directory with no file: --offsets-dir "$NO_OFFSETS" makes redprof generate one.
+NO_OFFSETS=$TMPDIR_T/no-offsets
+mkdir "$NO_OFFSETS"
 CLEANUP_PIDS=""
 
 cleanup() {

@@ -75,7 +75,7 @@ grep -q 'give the executable to see the disassembly' <<<"$OUT"
 ok $? "... says the binary shows the disassembly"
 
 mkdir "$TMPDIR_T/shipped"
-run offsets show -p "$own_PID" --offsets-dir "$TMPDIR_T/none"
+run offsets show -p "$own_PID" --offsets-dir "$NO_OFFSETS"
 is "$RC" 0 "show -p PID with no shipped file"
 grep -q '^  source: generated on the fly$' <<<"$OUT"
 ok $? "... shows the file generated on the fly" || diag "  $OUT"

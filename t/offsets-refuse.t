@@ -249,6 +249,31 @@ unfit global-outside "maxmemory: server+$SERVER_SIZE is outside server ($SERVER_
 unfit global-code "maxmemory: $(hex "$FN") is not in a writable segment" \
 	"a global in the code" -e "s/^global maxmemory $MM /global maxmemory $(hex "$FN") /"
 
+# --- values and counters that pass the checks on the code but are wrong --
+# mem_used read as mem_reported: its registers and producers are proven, the runs show the value is not mem_used.
+MR_EXPR=$(value_field mem_reported 4) MR_FROM=$(value_field mem_reported 6)
+unfit wrong-value "mem_used at $SITE: $MR_EXPR is not mem_used in every run of $FUNC that evicts" \
+	"mem_used read where mem_reported is" -e "s/^value mem_used slowpath [^ ]* from [^ ]* /value mem_used slowpath $MR_EXPR from $MR_FROM /"
+# stat_evictedkeys moved onto another server field: only redprof's own analysis of the binary can tell.
+EK=$(awk '$1 == "global" && $2 == "stat_evictedkeys" { print $3 }' "$SHIPPED")
+NC=$(awk '$1 == "global" && $2 == "stat_numcommands" { print $3 }' "$SHIPPED")
+variant moved-counter -e "s/^global stat_evictedkeys $EK /global stat_evictedkeys $NC /"
+run_show "$F"
+is "$RC" 3 "a counter moved to another field: offsets show exits 3"
+has "redprof: $F reads a counter elsewhere than redprof finds it in $DEB: stat_evictedkeys: the file reads $NC" \
+	"a counter moved to another field: offsets show names both readings"
+has "redprof's own analysis of this executable finds $EK" "... redprof's own too"
+run_pid "$F"
+is "$RC" 3 "a counter moved to another field: -p --offsets exits 3"
+has "--force-offsets uses the file anyway" "... and says how to use the file anyway"
+attached_nothing "a counter moved to another field"
+OUT=$(timeout 30 "$REDPROF" -p "$PID" --json -i 0.5 -d 2 --offsets "$F" --force-offsets 2>"$TMPDIR_T/err")
+is "$?" 0 "--force-offsets uses it"
+ERR=$(cat "$TMPDIR_T/err")
+has "FORCED (--force-offsets): stat_evictedkeys: the file reads $NC" "... says so on standard error"
+[ -n "$OUT" ] && echo "$OUT" | jq -e -s --arg nc "$NC" 'all(.offsets_forced | startswith("stat_evictedkeys: the file reads \($nc)"))' >/dev/null
+ok $? "... and on every JSON line ($(echo "$OUT" | wc -l) lines)"
+
 # --- malformed files: FILE:LINE ----------------------------------------
 L_FUNC=$(lineno '^function ') L_SITE=$(lineno '^site ') L_BID=$(lineno '^build-id ')
 L_OH=$(lineno '^value overhead ') L_MR=$(lineno '^value mem_reported ') L_FMT=$(lineno '^redprof-offsets ')
@@ -281,7 +306,7 @@ variant missing-build-id -e '/^build-id/d'
 for way in show pid; do
 	run_$way "$F"
 	is "$RC" 3 "a file without build-id: $way exits 3"
-	echo "$ERR" | grep -qxF "redprof: $F: missing build-id"
+	[[ "$ERR" == "redprof: $F: missing build-id"* ]]
 	ok $? "a file without build-id: $way says FILE: missing build-id" || diag "  got: $ERR"
 done
 attached_nothing "a file without build-id"

@@ -243,7 +243,7 @@ static void more_refusals(void)
 	refused(6, "inlined maybe", "f.offsets:6: inlined wants: yes or no", "inlined neither yes nor no");
 	refused(7, "part - 0x60b66", "f.offsets:7: part wants:", "a part without size");
 	refused(7, "part - 60b66 0", "f.offsets:7: malformed address '60b66'", "a part address without 0x");
-	appended("part - 0x60b66 0", "f.offsets:16: duplicate part at 0x60b66", "a second part at one address");
+	appended("part - 0x60b66 0", "f.offsets:16: duplicate part - at 0x60b66", "a second part at one address");
 	too_many("part p%d 0x7%04x 4", 8, "f.offsets:23: more than 8 parts", "a ninth part");
 	refused(4, "", "f.offsets: missing server line", "a file without server line");
 	refused(5, "", "f.offsets: missing function line", "a file without function line");

@@ -300,24 +300,24 @@ static void store(const struct offsets *redis7, const struct offsets *valkey8)
 	bad = xasprintf("%s/bad.offsets", dir);
 	write_file_atomic(bad, "redprof-offsets 1\nbuild-id xyz\n", strlen("redprof-offsets 1\nbuild-id xyz\n"));
 
-	ok(!offsets_for_target(t, fits, NULL, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_GIVEN &&
+	ok(!offsets_for_target(t, fits, NULL, false, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_GIVEN &&
 	   !strcmp(c.source, fits) && c.strategy == STRATEGY_DISASM, "a given file that fits is used");
-	ok(offsets_for_target(t, other, NULL, &o, &c, why, sizeof(why)) == -EINVAL &&
+	ok(offsets_for_target(t, other, NULL, false, &o, &c, why, sizeof(why)) == -EINVAL &&
 	   strstr(why, "does not fit PID") && strstr(why, "the file is for build-id"),
 	   "a given file of another build is refused, saying why");
-	ok(offsets_for_target(t, bad, NULL, &o, &c, why, sizeof(why)) == -EINVAL && strstr(why, "bad.offsets:2:"),
+	ok(offsets_for_target(t, bad, NULL, false, &o, &c, why, sizeof(why)) == -EINVAL && strstr(why, "bad.offsets:2:"),
 	   "a given file that does not parse is refused with FILE:LINE");
 
 	/* The directory: only the other build's file and a broken one. */
 	unlink(fits);
-	ok(!offsets_for_target(t, NULL, dir, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_GENERATED &&
+	ok(!offsets_for_target(t, NULL, dir, false, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_GENERATED &&
 	   !strcmp(c.source, "generated on the fly"), "no shipped file for this build: one is generated");
 	shipped = write_offsets(dir, "shipped.offsets", redis7);
-	ok(!offsets_for_target(t, NULL, dir, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_SHIPPED &&
+	ok(!offsets_for_target(t, NULL, dir, false, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_SHIPPED &&
 	   !strcmp(c.source, shipped), "a shipped file is found by build-id");
 	unfit.site[0].file_offset++;
 	free(write_offsets(dir, "shipped.offsets", &unfit));
-	ok(!offsets_for_target(t, NULL, dir, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_GENERATED &&
+	ok(!offsets_for_target(t, NULL, dir, false, &o, &c, why, sizeof(why)) && c.origin == ORIGIN_GENERATED &&
 	   c.nnotes >= 1 && strstr(c.notes[0], "has this build-id but does not fit") &&
 	   strstr(c.notes[0], "using one generated on the fly"),
 	   "a shipped file that does not fit: one is generated, and a note says why");

@@ -517,3 +517,69 @@ int analysis__generate(struct analysis *an, const char *flavor, const char *vers
 	/* What we generate passes the same checks as any file someone hands us. */
 	return analysis__verify(an, o, r->why, sizeof(r->why));
 }
+
+/* "server+1264 (0x25c798)": how a global reads in a message. */
+static void global_words(const struct global_rec *g, char *buf, size_t len)
+{
+	if (g->sym[0])
+		snprintf(buf, len, "%s+%" PRId64 " (0x%" PRIx64 ")", g->sym, g->off, g->addr);
+	else
+		snprintf(buf, len, "0x%" PRIx64, g->addr);
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used >= len)
+		return;
+	if (used)
+		used += (size_t)snprintf(buf + used, len - used, "; ");
+	va_start(ap, fmt);
+	if (used < len)
+		vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+void analysis__cross_check(struct analysis *an, const struct offsets *o, char *disagree, size_t dlen,
+			   char *unverified, size_t ulen)
+{
+	struct offsets *own = xcalloc(1, sizeof(*own));
+	struct gen_result *r = xcalloc(1, sizeof(*r));
+	bool generated;
+
+	disagree[0] = unverified[0] = '\0';
+	generated = !analysis__generate(an, o->flavor, o->version, STRATEGY_NONE, own, r);
+	for (int g = 0; g < NGLOBALS; g++) {
+		const struct global_rec *mine = &own->global[g], *theirs = &o->global[g];
+		char a[96], b[96];
+
+		if (!theirs->present)
+			continue;
+		if (!generated || !mine->present) {
+			append(unverified, ulen, "%s", global_name((enum global)g));
+			continue;
+		}
+		if (mine->addr == theirs->addr)
+			continue;
+		global_words(theirs, a, sizeof(a));
+		global_words(mine, b, sizeof(b));
+		append(disagree, dlen, "%s: the file reads %s, redprof's own analysis of this executable finds %s",
+		       global_name((enum global)g), a, b);
+	}
+	/* Delete calls count keys only without stat_evictedkeys; each must be one redprof finds. */
+	for (int i = 0; i < o->ndeletes && !o->global[G_STAT_EVICTEDKEYS].present; i++) {
+		bool found = false;
+
+		for (int k = 0; k < own->ndeletes; k++)
+			found |= own->del[k].addr == o->del[i].addr;
+		if (!generated || !own->ndeletes)
+			append(unverified, ulen, "delete call 0x%" PRIx64, o->del[i].addr);
+		else if (!found)
+			append(disagree, dlen, "the delete call at 0x%" PRIx64 " is not one redprof's own analysis finds",
+			       o->del[i].addr);
+	}
+	free(own);
+	free(r);
+}
