@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * binary-analysis.c: libFuzzer harness for everything redprof does with an
- * executable it did not build, through offsets_generate() as `redprof
+ * executable it did not build, through analysis__generate() as `redprof
  * offsets generate` runs it: reading the ELF file (elf_image), recognising
  * a server (target), disassembly and control flow (disasm, flow), the
  * interpreter (emu), the generator's searches (evict_analysis,
@@ -28,9 +28,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "disasm.h"
+#include "analysis.h"
 #include "offsets.h"
-#include "offsets_gen.h"
 #include "target.h"
 #include "util.h"
 
@@ -99,7 +98,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *path = getenv("REDPROF_FUZZ_BASE");
 
 	(void)argc, (void)argv;
-	if (disasm_init())
+	if (analysis_init())
 		fatal("cannot initialise capstone");
 	memfd = memfd_create("redprof-fuzz", MFD_CLOEXEC);
 	if (memfd < 0)
@@ -156,7 +155,7 @@ static void analyse(const uint8_t *bytes, size_t size)
 	if (ftruncate(memfd, 0) || pwrite(memfd, bytes, size, 0) != (ssize_t)size)
 		fatal("cannot write the memfd: %m");
 	if (!target__open_binary(memfd_path, &t, &problem)) {
-		offsets_generate(t, STRATEGY_NONE, NULL, o, r);
+		analysis__generate(t->an, t->flavor, t->version, STRATEGY_NONE, o, r);
 		target__close(t);
 	}
 	free(o);

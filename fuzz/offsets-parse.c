@@ -26,25 +26,36 @@ static bool same_expr(const struct expr *a, const struct expr *b)
 	for (int i = 0; i < a->n; i++) {
 		const struct term *x = &a->t[i], *y = &b->t[i];
 
-		if (x->kind != y->kind || x->sign != y->sign || x->reg != y->reg || x->off != y->off ||
-		    x->from != y->from || strcmp(x->sym, y->sym) || x->sym_off != y->sym_off)
+		if (x->kind != y->kind || x->sign != y->sign || x->reg != y->reg || x->var != y->var ||
+		    x->off != y->off || x->nfrom != y->nfrom || memcmp(x->from, y->from, sizeof(x->from)) ||
+		    strcmp(x->sym, y->sym) || x->sym_off != y->sym_off)
 			return false;
 	}
 	return true;
 }
 
-/* What a reader acts on: the sites, values, delete calls and globals. */
+/* What a reader acts on: the sites, values, exits, delete calls and globals. */
 static const char *differs(const struct offsets *a, const struct offsets *b)
 {
 	if (strcmp(a->build_id, b->build_id) || a->func_addr != b->func_addr || a->func_size != b->func_size)
 		return "header";
-	if (a->nsites != b->nsites || a->ndeletes != b->ndeletes || a->nparts != b->nparts)
+	if (a->nsites != b->nsites || a->ndeletes != b->ndeletes ||
+	    a->nparts != b->nparts || a->nexits != b->nexits)
 		return "record counts";
 	for (int i = 0; i < a->nsites; i++)
 		if (a->site[i].addr != b->site[i].addr || a->site[i].file_offset != b->site[i].file_offset ||
 		    a->site[i].cls != b->site[i].cls || a->site[i].slowpath != b->site[i].slowpath ||
-		    strcmp(a->site[i].insn, b->site[i].insn))
+		    a->site[i].early != b->site[i].early || strcmp(a->site[i].insn, b->site[i].insn))
 			return "a site";
+	for (int i = 0; i < a->nexits; i++) {
+		const struct exit_rec *x = &a->exit[i], *y = &b->exit[i];
+
+		if (x->addr != y->addr || x->file_offset != y->file_offset || strcmp(x->insn, y->insn))
+			return "an exit";
+		for (int e = 0; e < NEDGES; e++)
+			if (x->leaves[e] != y->leaves[e] || (x->leaves[e] && !same_expr(&x->result[e], &y->result[e])))
+				return "an exit's result";
+	}
 	for (int v = 0; v < NVARS; v++)
 		if (a->value[v].present != b->value[v].present ||
 		    (a->value[v].present && (a->value[v].site != b->value[v].site ||

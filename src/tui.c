@@ -224,13 +224,13 @@ static void cost_field(const struct tui *t, struct fields *fs, int a)
 	uint64_t by_class[SITE_NCLASSES], hits = 0;
 
 	if (!t->shown.have || !smp->ns) {
-		field_add(fs, a, "probes: %s plan", t->s->plan.light ? "light" : "full");
+		field_add(fs, a, "probes: %s", t->s->plan.light ? "light" : "full");
 		return;
 	}
 	session__hits_by_class(t->s, smp, by_class);
 	for (int c = 0; c < SITE_NCLASSES; c++)
 		hits += by_class[c];
-	field_add(fs, a, "probes: %s, %.2f hits/cmd, ~%.2f%% CPU", t->s->plan.light ? "light" : "full",
+	field_add(fs, a, "probes: %s %.2f/cmd ~%.1f%% CPU", t->s->plan.light ? "light" : "full",
 		  smp->commands ? (double)hits / (double)smp->commands : 0,
 		  100 * session__probe_cpu_ns(t->s, smp) / (double)smp->ns);
 }
@@ -262,9 +262,10 @@ static int draw_header(const struct tui *t, struct rect screen)
 			  (double)smp->maxmemory);
 	else
 		field_add(&fs, a, "used %s", used);
+	/* Before the uptime and interval, which give way first on a narrow screen. */
+	cost_field(t, &fs, a);
 	field_add(&fs, a, "up %" PRIu64 ":%02" PRIu64 ":%02" PRIu64, up / 3600, up / 60 % 60, up % 60);
 	field_add(&fs, a, "interval %gs", t->env->interval);
-	cost_field(t, &fs, a);
 
 	rows = panel_flow_rows(fs.f, fs.n, "  ", screen.w - 1);
 	rows = rows > 2 ? 2 : rows;

@@ -147,8 +147,7 @@ int parse_seconds(const char *s, double *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	/* "inf" is no number of seconds; "1e999" is one, too large. */
-	if (*end || end == s || isnan(v) || (isinf(v) && errno != ERANGE))
+	if (*end || end == s || isnan(v))
 		return -EINVAL;
 	if (v > SECONDS_MAX)
 		return -EOVERFLOW;

@@ -26,7 +26,8 @@
 #     the word zmalloc_used_memory() returns.
 #
 # Run by gdb: gdb -batch -nx -x t/offsets_check.py BINARY, with the file in
-# OFFSETS_FILE. Prints one "ok DESCRIPTION" or "not ok DESCRIPTION" a check,
+# OFFSETS_FILE. With OFFSETS_CHECKS=exits, only the header, the early sites
+# and the exits are checked (the probe plan's structure, on any build). Prints one "ok DESCRIPTION" or "not ok DESCRIPTION" a check,
 # with "# " diagnostics, for the test script to number.
 import os
 import re
@@ -627,7 +628,16 @@ def main():
     f = read_file(path)
     name, faddr, fsize = f["function"]
     check(sym_addr(name) == faddr, "%s is at 0x%x, as gdb says" % (name, faddr), "gdb: %s" % sym_addr(name))
-    listing = [l for l in gdb.execute("disassemble %s" % name, to_string=True).splitlines() if l.startswith("   0x")]
+    # With debug information a function split into parts lists one "Address range" block each: take the main one.
+    listing, block = [], []
+    for l in gdb.execute("disassemble %s" % name, to_string=True).splitlines():
+        if l.startswith("Address range"):
+            block = []
+        elif l.startswith("   0x") or l.startswith("=> 0x"):
+            block.append(l)
+            if int(l.split()[0 if l.startswith("   ") else 1], 16) == faddr:
+                listing = block
+    listing = listing or block
     last = parse_x(gdb.execute("x/2i %s" % listing[-1].split()[0], to_string=True))
     check(last[1][0] - faddr == fsize, "%s is %d bytes long, as gdb's listing ends" % (name, fsize),
           "gdb: %d" % (last[1][0] - faddr))
@@ -637,6 +647,11 @@ def main():
     if code.incomplete:
         note("code gdb's listing does not resolve (indirect jumps, unreadable targets): " +
              ", ".join("0x%x" % a for a in code.incomplete))
+    if os.environ.get("OFFSETS_CHECKS") == "exits":
+        for x in f["exits"]:
+            check_code_loc(f, binary, code, "exit " + x["name"], x)
+        check_structure(f, code)
+        return
     server = sym_addr("server")
     for sname, s in f["sites"].items():
         check_code_loc(f, binary, code, "site " + sname, s)
