@@ -51,7 +51,7 @@ static uint64_t mix(uint64_t seed, uint64_t x)
 
 /*
  * The word at W in scenario SEED: a random low half (sizes, counts,
- * pointers), and a high half of 0 or 1, so that a 4-byte field there (a
+ * pointers), or one below 16, and a high half of 0 or 1, so that a 4-byte field there (a
  * flag such as aof_enabled) takes both values across scenarios, where a
  * constant 0 would hide a branch from every run, while 8-byte values stay
  * below 2^33 and their sums cannot wrap.
@@ -60,6 +60,9 @@ static uint64_t scenario_word(uint64_t seed, uint64_t w, bool narrow)
 {
 	uint64_t h = mix(seed, w);
 
+	/* One word in four is small (0 one time in eight), so that counts (of threads, say) take short loops' ways too. */
+	if (!(mix(seed, w ^ 0x5a11) & 3))
+		return h & (h & 0x100 ? 0x3 : 0xf);
 	return (h & 0xffffffffULL) | (narrow ? 0 : (h >> 63) << 32);
 }
 

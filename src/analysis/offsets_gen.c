@@ -583,3 +583,4 @@ void analysis__cross_check(struct analysis *an, const struct offsets *o, char *d
 	free(own);
 	free(r);
 }
+
