@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hist.h"
@@ -150,6 +152,67 @@ double hist_quantile(const struct hist *h, double q)
 		return start + (bucket_le(h, i) - start) * ((rank - (double)below) / (double)h->slots[i]);
 	}
 	return bucket_le(h, EV_SLOTS - 1);
+}
+
+void format_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char suffix[] = "KMGTPE";
+	int i = -1;
+
+	while (v && v % 1024 == 0 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v, suffix[i]);
+}
+
+size_t hist_rows(const struct hist *h, bool bytes, struct hist_row *row, size_t max)
+{
+	uint64_t lo[EV_SLOTS], hi[EV_SLOTS];
+	unsigned first, last;
+	size_t n = 0, k = 0, cut;
+
+	if (!max || !hist_range(h, &first, &last))
+		return 0;
+	for (unsigned i = first; i <= last; i++) {
+		lo[n] = hist_slot_lo(i);
+		hi[n] = hist_slot_hi(i);
+		row[n++] = (struct hist_row){ .count = h->slots[i] };
+	}
+	if (n > max) {
+		for (size_t i = 0; i < n; i++)
+			if (row[i].count) {
+				lo[k] = lo[i];
+				hi[k] = hi[i];
+				row[k++] = row[i];
+			}
+		n = k;
+	}
+	if (n > max) {
+		cut = n - max + 1;
+		for (size_t i = 1; i < cut; i++)
+			row[0].count += row[i].count;
+		hi[0] = hi[cut - 1];
+		row[0].merged = true;
+		memmove(row + 1, row + cut, (n - cut) * sizeof(*row));
+		memmove(lo + 1, lo + cut, (n - cut) * sizeof(*lo));
+		memmove(hi + 1, hi + cut, (n - cut) * sizeof(*hi));
+		n = max;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bytes) {
+			/* Byte rows name the bucket's bounds; the upper one belongs to the next row. */
+			format_bytes(lo[i], row[i].lo, sizeof(row[i].lo));
+			format_bytes(hi[i], row[i].hi, sizeof(row[i].hi));
+		} else {
+			snprintf(row[i].lo, sizeof(row[i].lo), "%" PRIu64, lo[i]);
+			snprintf(row[i].hi, sizeof(row[i].hi), "%" PRIu64, hi[i] - 1);
+		}
+	}
+	return n;
 }
 
 bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi)

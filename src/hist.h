@@ -68,6 +68,27 @@ double hist_quantile(const struct hist *h, double q);
 /* Index of the lowest and highest non-empty slots; false when empty. */
 bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi);
 
+/*
+ * "16M": V bytes with a K, M, G... suffix when it is a whole multiple of
+ * 1024 (a log2 bucket's bound), else the number.
+ */
+void format_bytes(uint64_t v, char *buf, size_t len);
+
+/* One row of a log2 histogram as people read it (the text output, the live view). */
+struct hist_row {
+	char lo[24], hi[24];	/* bytes: the bucket's bounds ("16M", "32M"); else its inclusive bounds ("16", "31") */
+	uint64_t count;
+	bool merged;		/* several buckets, merged to fit */
+};
+
+/*
+ * The rows of H, at most MAX: every bucket from the lowest to the highest
+ * non-empty one; when that is more than MAX, the empty ones are left out,
+ * then the lowest merged into one, so the costliest calls stay in view.
+ * BYTES names bounds as format_bytes does. Returns how many.
+ */
+size_t hist_rows(const struct hist *h, bool bytes, struct hist_row *row, size_t max);
+
 /* Unit names: "ns"/"us"/"ms" and funclatency's column labels "nsecs"/"usecs"/"msecs". */
 const char *unit_name(int unit);
 const char *unit_label(int unit);

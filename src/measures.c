@@ -74,6 +74,11 @@ int measure_parse(const char *name)
 	return -1;
 }
 
+_Static_assert(M_OVERHEAD - M_MEM_REPORTED == EV_OVERHEAD - EV_MEM_REPORTED &&
+	       M_MEM_USED - M_MEM_REPORTED == EV_MEM_USED - EV_MEM_REPORTED &&
+	       M_MEM_TOFREE - M_MEM_REPORTED == EV_MEM_TOFREE - EV_MEM_REPORTED,
+	       "the variables' measures follow enum ev_var");
+
 static int var_of(enum measure m)
 {
 	return (int)(m - M_MEM_REPORTED) + EV_MEM_REPORTED;

@@ -143,40 +143,6 @@ int panel_flow_rows(const struct panel_field *f, size_t n, const char *sep, int 
 /* Histograms                                                          */
 /* ------------------------------------------------------------------ */
 
-struct hist_row {
-	uint64_t lo, hi;	/* bucket units: inclusive low, exclusive high */
-	uint64_t count;
-	bool merged;		/* several buckets, merged to fit */
-};
-
-/* The rows of H to show in at most MAX rows. */
-static size_t hist_rows(const struct hist *h, struct hist_row *row, size_t max)
-{
-	unsigned first, last;
-	size_t n = 0, k = 0, cut;
-
-	if (!max || !hist_range(h, &first, &last))
-		return 0;
-	for (unsigned i = first; i <= last; i++)
-		row[n++] = (struct hist_row){ hist_slot_lo(i), hist_slot_hi(i), h->slots[i], false };
-	if (n > max) {
-		for (size_t i = 0; i < n; i++)
-			if (row[i].count)
-				row[k++] = row[i];
-		n = k;
-	}
-	if (n > max) {
-		cut = n - max + 1;
-		for (size_t i = 1; i < cut; i++)
-			row[0].count += row[i].count;
-		row[0].hi = row[cut - 1].hi;
-		row[0].merged = true;
-		memmove(row + 1, row + cut, (n - cut) * sizeof(*row));
-		n = max;
-	}
-	return n;
-}
-
 int panel_hist_rows(const struct hist *h)
 {
 	unsigned first, last;
@@ -190,28 +156,19 @@ void panel_hist(struct rect r, const struct hist *h, const char *label, bool byt
 		const char *caption, int bar_attr)
 {
 	struct hist_row row[EV_SLOTS];
-	char lo[EV_SLOTS][24], hi[EV_SLOTS][24];
 	int wlo = 0, whi = 0, wcount = 5, range, bar, caption_x;
 	uint64_t max = 0;
 	size_t n;
 
 	if (r.h <= 0 || r.w <= 0)
 		return;
-	n = hist_rows(h, row, (size_t)(r.h - 1));
+	n = hist_rows(h, bytes, row, (size_t)(r.h - 1));
 	for (size_t i = 0; i < n; i++) {
 		char count[24];
 
-		if (bytes) {
-			/* As the text output: each row names the bucket's bounds. */
-			format_bytes(row[i].lo, lo[i], sizeof(lo[i]));
-			format_bytes(row[i].hi, hi[i], sizeof(hi[i]));
-		} else {
-			snprintf(lo[i], sizeof(lo[i]), "%" PRIu64, row[i].lo);
-			snprintf(hi[i], sizeof(hi[i]), "%" PRIu64, row[i].hi - 1);
-		}
 		snprintf(count, sizeof(count), "%" PRIu64, row[i].count);
-		wlo = (int)strlen(lo[i]) > wlo ? (int)strlen(lo[i]) : wlo;
-		whi = (int)strlen(hi[i]) > whi ? (int)strlen(hi[i]) : whi;
+		wlo = (int)strlen(row[i].lo) > wlo ? (int)strlen(row[i].lo) : wlo;
+		whi = (int)strlen(row[i].hi) > whi ? (int)strlen(row[i].hi) : whi;
 		wcount = (int)strlen(count) > wcount ? (int)strlen(count) : wcount;
 		max = row[i].count > max ? row[i].count : max;
 	}
@@ -235,7 +192,7 @@ void panel_hist(struct rect r, const struct hist *h, const char *label, bool byt
 		int stars = max && bar > 0 ? (int)((double)row[i].count * bar / (double)max) : 0;
 
 		panel_text(r, y, 0, crt_attr(row[i].merged ? CRT_DIM : CRT_NORMAL), "%*s -> %-*s : %-*" PRIu64,
-			   wlo, lo[i], whi, hi[i], wcount, row[i].count);
+			   wlo, row[i].lo, whi, row[i].hi, wcount, row[i].count);
 		if (bar < 1)
 			continue;
 		panel_text(r, y, x, A_NORMAL, "|");

@@ -123,6 +123,9 @@ static void kept_value(struct ev_site *spec, enum var v)
 	spec->derived |= 1U << v;
 }
 
+_Static_assert((int)VAR_MEM_REPORTED == (int)EV_MEM_REPORTED && (int)VAR_OVERHEAD == (int)EV_OVERHEAD &&
+	       (int)VAR_MEM_USED == (int)EV_MEM_USED && (int)VAR_MEM_TOFREE == (int)EV_MEM_TOFREE &&
+	       (int)NVARS == (int)EV_NVARS, "the offset file's variables are the kernel's, in its order");
 _Static_assert(X86_CC_ALWAYS == EV_CC_ALWAYS && (int)EDGE_TAKEN == (int)EV_WAY_TAKEN && (int)EDGE_NEXT == (int)EV_WAY_NEXT,
 	       "the kernel's jump conditions and ways are the analyser's");
 

@@ -22,7 +22,6 @@
 /* One funclatency-style histogram: "     usecs : count distribution" rows with star bars. */
 void text_hist(FILE *f, const struct hist *h, const char *label, bool bytes, int stars);
 /* Byte count with a K/M/G/T suffix when it is a whole multiple ("16K", "3M", "1500"). */
-void format_bytes(uint64_t v, char *buf, size_t len);
 
 /* Text: INTERVAL or TOTAL (is_total) block. */
 void text_sample(FILE *f, const struct session *s, const struct sample *smp, int unit, bool is_total);

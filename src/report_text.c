@@ -13,21 +13,6 @@
 #include "measures.h"
 #include "report.h"
 
-void format_bytes(uint64_t v, char *buf, size_t len)
-{
-	static const char suffix[] = "KMGTPE";
-	int i = -1;
-
-	while (v && v % 1024 == 0 && i < 5) {
-		v /= 1024;
-		i++;
-	}
-	if (i < 0)
-		snprintf(buf, len, "%" PRIu64, v);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", v, suffix[i]);
-}
-
 static void stars(FILE *f, uint64_t val, uint64_t max, int width)
 {
 	int n = max ? (int)((double)val * width / (double)max) : 0;
@@ -43,28 +28,18 @@ static void stars(FILE *f, uint64_t val, uint64_t max, int width)
 
 void text_hist(FILE *f, const struct hist *h, const char *label, bool bytes, int width)
 {
+	struct hist_row row[EV_SLOTS];
+	size_t n = hist_rows(h, bytes, row, EV_SLOTS);
 	uint64_t max = 0;
-	unsigned lo, hi;
 
-	if (!hist_range(h, &lo, &hi))
+	if (!n)
 		return;
-	for (unsigned i = lo; i <= hi; i++)
-		if (h->slots[i] > max)
-			max = h->slots[i];
+	for (size_t i = 0; i < n; i++)
+		max = row[i].count > max ? row[i].count : max;
 	fprintf(f, "%*s%-*s : count    distribution\n", 5, "", 19, label);
-	for (unsigned i = lo; i <= hi; i++) {
-		char a[24], b[24];
-
-		if (bytes) {
-			/* Byte rows name the bucket's bounds; the upper one belongs to the next row. */
-			format_bytes(hist_slot_lo(i), a, sizeof(a));
-			format_bytes(hist_slot_hi(i), b, sizeof(b));
-		} else {
-			snprintf(a, sizeof(a), "%" PRIu64, hist_slot_lo(i));
-			snprintf(b, sizeof(b), "%" PRIu64, hist_slot_hi(i) - 1);
-		}
-		fprintf(f, "%10s -> %-10s : %-8" PRIu64 " |", a, b, h->slots[i]);
-		stars(f, h->slots[i], max, width);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%10s -> %-10s : %-8" PRIu64 " |", row[i].lo, row[i].hi, row[i].count);
+		stars(f, row[i].count, max, width);
 		fputs("|\n", f);
 	}
 }

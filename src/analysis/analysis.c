@@ -52,7 +52,7 @@ void analysis__free(struct analysis *a)
 		flow_free(&a->flow[i]->flow);
 		free(a->flow[i]);
 	}
-	dwarf_ctx_close(a->dwarf);
+	debuginfo_close(a->dwarf);
 	code_free(&a->zm_code);
 	free(a->root);
 	free(a);
@@ -116,11 +116,11 @@ int context_runs(struct analysis *a, uint64_t hint, const struct evict_analysis 
 	return c->err;
 }
 
-struct dwarf_ctx *context_dwarf(struct analysis *a)
+struct debuginfo *context_dwarf(struct analysis *a)
 {
 	if (!a->dwarf_tried) {
 		a->dwarf_tried = true;
-		if (dwarf_ctx_open(a->img, a->root, &a->dwarf))
+		if (debuginfo_open(a->img, a->root, &a->dwarf))
 			a->dwarf = NULL;
 	}
 	return a->dwarf;

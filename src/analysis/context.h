@@ -38,7 +38,7 @@ struct analysis {
 	int nruns;
 	struct evict_analysis no_room;	/* what context_runs gives when runs is full */
 	bool dwarf_tried;
-	struct dwarf_ctx *dwarf;	/* NULL: no debug information */
+	struct debuginfo *dwarf;	/* NULL: no debug information */
 	bool zm_tried;
 	int zm_err;
 	struct code zm_code;		/* zmalloc_used_memory, for analysis__used_memory */
@@ -56,6 +56,6 @@ const struct flow *context_flow(struct analysis *a, const struct elf_sym *fn, in
 int context_runs(struct analysis *a, uint64_t hint, const struct evict_analysis **out);
 
 /* The executable's debug information, looked for once; NULL when there is none. */
-struct dwarf_ctx *context_dwarf(struct analysis *a);
+struct debuginfo *context_dwarf(struct analysis *a);
 
 #endif /* REDPROF_ANALYSIS_CONTEXT_H */

@@ -333,7 +333,7 @@ static void name_terms(const struct elf_image *img, struct offsets *o)
  * code when there is not, and in automatic mode from the code where DWARF
  * has no answer.
  */
-static void locate_all(const struct evict_analysis *a, struct dwarf_ctx *d, enum strategy mode, struct found *fd,
+static void locate_all(const struct evict_analysis *a, struct debuginfo *d, enum strategy mode, struct found *fd,
 		       char why[NVARS][256])
 {
 	bool use_disasm = mode != STRATEGY_DWARF;
@@ -343,7 +343,7 @@ static void locate_all(const struct evict_analysis *a, struct dwarf_ctx *d, enum
 		bool have_lt = false;
 
 		for (int v = 0; v < NVARS; v++) {
-			if (d && !dwarf_locate(d, a, c, (enum var)v, &fd->e[c][v], why[v], sizeof(why[v]))) {
+			if (d && !debuginfo_locate(d, a, c, (enum var)v, &fd->e[c][v], why[v], sizeof(why[v]))) {
 				fd->have[c][v] = true;
 				fd->by[c][v] = STRATEGY_DWARF;
 				continue;
@@ -434,7 +434,7 @@ static void fill_header(const struct analysis *an, const char *flavor, const cha
 }
 
 /* The DWARF to use: none when forced to disasm, or (automatically) when it does not describe the function. */
-static int open_dwarf(struct analysis *an, enum strategy strategy, struct dwarf_ctx **d, struct gen_result *r)
+static int open_dwarf(struct analysis *an, enum strategy strategy, struct debuginfo **d, struct gen_result *r)
 {
 	*d = strategy == STRATEGY_DISASM ? NULL : context_dwarf(an);
 	if (!*d && strategy == STRATEGY_DWARF) {
@@ -449,7 +449,7 @@ int analysis__generate(struct analysis *an, const char *flavor, const char *vers
 		       struct offsets *o, struct gen_result *r)
 {
 	const struct evict_analysis *a;
-	struct dwarf_ctx *d;
+	struct debuginfo *d;
 	struct found *fd;
 	uint64_t hint = 0;
 	char why[256];
@@ -466,8 +466,8 @@ int analysis__generate(struct analysis *an, const char *flavor, const char *vers
 	if (err)
 		return err;
 	if (d) {
-		note(r, "debug information: %s", dwarf_ctx_source(d));
-		dwarf_globals(d, an->img, o->global);
+		note(r, "debug information: %s", debuginfo_source(d));
+		debuginfo_globals(d, an->img, o->global);
 		if (o->global[G_MAXMEMORY].present)
 			hint = o->global[G_MAXMEMORY].addr;
 	}
@@ -484,7 +484,7 @@ int analysis__generate(struct analysis *an, const char *flavor, const char *vers
 			"with other values the code and its helpers' own code disagree");
 	if (err) {
 		note(r, "no value sites: %s", a->why);
-	} else if (d && dwarf_prepare(d, a, why, sizeof(why))) {
+	} else if (d && debuginfo_prepare(d, a, why, sizeof(why))) {
 		/* Automatic: what DWARF cannot say, the code may. */
 		if (strategy == STRATEGY_DWARF)
 			note(r, "no value sites: %s", why);

@@ -29,7 +29,7 @@
 #include "site_dwarf.h"
 #include "util.h"
 
-struct dwarf_ctx {
+struct debuginfo {
 	Dwfl *dwfl;
 	Dwarf *dw;
 	Dwarf_CFI *cfi;		/* .eh_frame of the executable, for frame bases */
@@ -67,7 +67,7 @@ static bool die_is(Dwarf_Die *die, int tag, const char *name)
 }
 
 /* DWARF register number to register family (x86-64 psABI numbering). */
-static enum gpr dwarf_gpr(unsigned n)
+static enum gpr gpr_of_dwarf(unsigned n)
 {
 	static const enum gpr map[16] = {
 		GPR_RAX, GPR_RDX, GPR_RCX, GPR_RBX, GPR_RSI, GPR_RDI, GPR_RBP, GPR_RSP,
@@ -99,9 +99,9 @@ static const char *op_name(unsigned atom)
  * Opening
  * ------------------------------------------------------------------ */
 
-int dwarf_ctx_open(const struct elf_image *img, const char *root, struct dwarf_ctx **out)
+int debuginfo_open(const struct elf_image *img, const char *root, struct debuginfo **out)
 {
-	struct dwarf_ctx *d = xcalloc(1, sizeof(*d));
+	struct debuginfo *d = xcalloc(1, sizeof(*d));
 	const char *mainfile = NULL, *debugfile = NULL;
 	static Dwfl_Callbacks cb = {
 		.find_elf = dwfl_build_id_find_elf,
@@ -135,11 +135,11 @@ int dwarf_ctx_open(const struct elf_image *img, const char *root, struct dwarf_c
 	*out = d;
 	return 0;
 none:
-	dwarf_ctx_close(d);
+	debuginfo_close(d);
 	return -ENODATA;
 }
 
-void dwarf_ctx_close(struct dwarf_ctx *d)
+void debuginfo_close(struct debuginfo *d)
 {
 	if (!d)
 		return;
@@ -151,7 +151,7 @@ void dwarf_ctx_close(struct dwarf_ctx *d)
 	free(d);
 }
 
-const char *dwarf_ctx_source(const struct dwarf_ctx *d)
+const char *debuginfo_source(const struct debuginfo *d)
 {
 	return d->source;
 }
@@ -164,7 +164,7 @@ const char *dwarf_ctx_source(const struct dwarf_ctx *d)
  * The compile unit covering ADDR: through .debug_aranges when the compiler
  * wrote them (gcc does), else by asking each unit (clang writes none).
  */
-static bool cu_at(struct dwarf_ctx *d, uint64_t addr, Dwarf_Die *cu)
+static bool cu_at(struct debuginfo *d, uint64_t addr, Dwarf_Die *cu)
 {
 	Dwarf_Off off = 0, next;
 	size_t hsize;
@@ -179,43 +179,83 @@ static bool cu_at(struct dwarf_ctx *d, uint64_t addr, Dwarf_Die *cu)
 	return false;
 }
 
-/* The top-level DIE of the CU holding ADDR with TAG and NAME. */
-static bool cu_child(struct dwarf_ctx *d, uint64_t addr, int tag, const char *name, Dwarf_Die *out)
+/*
+ * Calls VISIT on each child of DIE (and, INTO_BLOCKS, on the children of
+ * its lexical blocks, not of nested functions) until one returns non-zero,
+ * which the walk returns; 0 when none does. Every walk over the DIE tree
+ * goes through here.
+ */
+static int die_walk(Dwarf_Die *die, bool into_blocks, int (*visit)(Dwarf_Die *c, void *arg), void *arg)
 {
-	Dwarf_Die cu, child;
+	Dwarf_Die c;
+	int r;
 
-	if (!cu_at(d, addr, &cu) || dwarf_child(&cu, &child))
-		return false;
+	if (dwarf_child(die, &c))
+		return 0;
 	do {
-		if (die_is(&child, tag, name)) {
-			Dwarf_Attribute attr;
+		if (into_blocks && dwarf_tag(&c) == DW_TAG_lexical_block)
+			r = die_walk(&c, true, visit, arg);
+		else
+			r = visit(&c, arg);
+		if (r)
+			return r;
+	} while (!dwarf_siblingof(&c, &c));
+	return 0;
+}
 
-			/* A declaration is not the definition we want. */
-			if (dwarf_attr(&child, DW_AT_declaration, &attr))
-				continue;
-			*out = child;
-			return true;
-		}
-	} while (!dwarf_siblingof(&child, &child));
-	return false;
+/* What a walk looks for: the definition (not a declaration) of TAG called NAME, into OUT. */
+struct named {
+	int tag;
+	const char *name;
+	Dwarf_Die *out;
+};
+
+static int is_named_definition(Dwarf_Die *c, void *arg)
+{
+	struct named *n = arg;
+	Dwarf_Attribute attr;
+
+	if (!die_is(c, n->tag, n->name) || dwarf_attr(c, DW_AT_declaration, &attr))
+		return 0;
+	*n->out = *c;
+	return 1;
+}
+
+/* The top-level DIE of the CU holding ADDR with TAG and NAME. */
+static bool cu_child(struct debuginfo *d, uint64_t addr, int tag, const char *name, Dwarf_Die *out)
+{
+	struct named n = { tag, name, out };
+	Dwarf_Die cu;
+
+	return cu_at(d, addr, &cu) && die_walk(&cu, false, is_named_definition, &n);
+}
+
+struct member {
+	const char *name;
+	uint64_t off;
+};
+
+static int is_member(Dwarf_Die *c, void *arg)
+{
+	struct member *m = arg;
+	Dwarf_Attribute attr;
+	Dwarf_Word v;
+
+	if (!die_is(c, DW_TAG_member, m->name) || !dwarf_attr(c, DW_AT_data_member_location, &attr) ||
+	    dwarf_formudata(&attr, &v))
+		return 0;
+	m->off = v;
+	return 1;
 }
 
 static bool member_offset(Dwarf_Die *type, const char *name, uint64_t *off)
 {
-	Dwarf_Die m;
-	Dwarf_Attribute attr;
-	Dwarf_Word v;
+	struct member m = { name, 0 };
 
-	if (dwarf_child(type, &m))
+	if (!die_walk(type, false, is_member, &m))
 		return false;
-	do {
-		if (die_is(&m, DW_TAG_member, name) && dwarf_attr(&m, DW_AT_data_member_location, &attr) &&
-		    !dwarf_formudata(&attr, &v)) {
-			*off = v;
-			return true;
-		}
-	} while (!dwarf_siblingof(&m, &m));
-	return false;
+	*off = m.off;
+	return true;
 }
 
 /* A variable's address when its location is DW_OP_addr and it is 8 bytes large. */
@@ -253,30 +293,22 @@ static void set_global(const struct elf_image *img, struct global_rec *g, uint64
 }
 
 /* A complete struct NAME: in the unit holding ADDR, else in any unit (LTO splits them). */
-static bool find_struct(struct dwarf_ctx *d, uint64_t addr, const char *name, Dwarf_Die *out)
+static bool find_struct(struct debuginfo *d, uint64_t addr, const char *name, Dwarf_Die *out)
 {
+	struct named n = { DW_TAG_structure_type, name, out };
 	Dwarf_Off off = 0, next;
 	size_t hsize;
-	Dwarf_Die cu, child;
+	Dwarf_Die cu;
 
 	if (cu_child(d, addr, DW_TAG_structure_type, name, out))
 		return true;
-	for (; !dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL); off = next) {
-		if (!dwarf_offdie(d->dw, off + hsize, &cu) || dwarf_child(&cu, &child))
-			continue;
-		do {
-			Dwarf_Attribute attr;
-
-			if (die_is(&child, DW_TAG_structure_type, name) && !dwarf_attr(&child, DW_AT_declaration, &attr)) {
-				*out = child;
-				return true;
-			}
-		} while (!dwarf_siblingof(&child, &child));
-	}
+	for (; !dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL); off = next)
+		if (dwarf_offdie(d->dw, off + hsize, &cu) && die_walk(&cu, false, is_named_definition, &n))
+			return true;
 	return false;
 }
 
-void dwarf_globals(struct dwarf_ctx *d, const struct elf_image *img, struct global_rec g[NGLOBALS])
+void debuginfo_globals(struct debuginfo *d, const struct elf_image *img, struct global_rec g[NGLOBALS])
 {
 	static const struct { enum global g; const char *member; } fields[] = {
 		{ G_MAXMEMORY, "maxmemory" },
@@ -302,84 +334,94 @@ void dwarf_globals(struct dwarf_ctx *d, const struct elf_image *img, struct glob
  * The eviction function and its entry evaluation
  * ------------------------------------------------------------------ */
 
-/* Whether getMaxmemoryState's parameter PARAM is NULL in instance INST (all its locations are 0). */
-static int param_is_null(Dwarf_Die *inst, const char *param)
+/* 2 + whether parameter C (of the name ARG) is NULL (all its locations are 0): 1 yes, 0 no, -1 unknown. */
+static int null_param(Dwarf_Die *c, void *arg)
 {
-	Dwarf_Die c;
+	Dwarf_Addr base, start, end;
 	Dwarf_Attribute attr;
 	Dwarf_Word w;
+	Dwarf_Op *ops;
+	size_t n;
+	ptrdiff_t off = 0;
+	int nulls = 0, others = 0;
 
-	if (dwarf_child(inst, &c))
-		return -1;
-	do {
-		Dwarf_Addr base, start, end;
-		Dwarf_Op *ops;
-		size_t n;
-		ptrdiff_t off = 0;
-		int nulls = 0, others = 0;
-
-		if (!die_is(&c, DW_TAG_formal_parameter, param))
-			continue;
-		if (dwarf_attr(&c, DW_AT_const_value, &attr))
-			return !dwarf_formudata(&attr, &w) && w == 0;
-		if (!dwarf_attr(&c, DW_AT_location, &attr))
-			return -1;
-		while ((off = dwarf_getlocations(&attr, off, &base, &start, &end, &ops, &n)) > 0) {
-			if (n >= 1 && ops[0].atom == DW_OP_lit0)
-				nulls++;
-			else
-				others++;
-		}
-		return nulls && !others ? 1 : others ? 0 : -1;
-	} while (!dwarf_siblingof(&c, &c));
-	return -1;
+	if (!die_is(c, DW_TAG_formal_parameter, arg))
+		return 0;
+	if (dwarf_attr(c, DW_AT_const_value, &attr))
+		return 2 + (!dwarf_formudata(&attr, &w) && w == 0);
+	if (!dwarf_attr(c, DW_AT_location, &attr))
+		return 2 + -1;
+	while ((off = dwarf_getlocations(&attr, off, &base, &start, &end, &ops, &n)) > 0) {
+		if (n >= 1 && ops[0].atom == DW_OP_lit0)
+			nulls++;
+		else
+			others++;
+	}
+	return 2 + (nulls && !others ? 1 : others ? 0 : -1);
 }
 
-/* Walks DIE's children (not into nested inlined functions) for the variables of interest. */
+/* Whether getMaxmemoryState's parameter PARAM is NULL in instance INST: 1 yes, 0 no, -1 unknown. */
+static int param_is_null(Dwarf_Die *inst, const char *param)
+{
+	int r = die_walk(inst, false, null_param, (void *)param);
+
+	return r ? r - 2 : -1;
+}
+
+/* The variables of interest found so far; CALLER_ONLY: only those the caller has (not inlined). */
+struct var_search {
+	Dwarf_Die *vars;
+	bool *have;
+	bool caller_only;
+};
+
+static int is_var(Dwarf_Die *c, void *arg)
+{
+	struct var_search *vs = arg;
+
+	for (int v = 0; v < NVARS; v++) {
+		if (vs->caller_only && v != VAR_MEM_REPORTED && v != VAR_MEM_TOFREE)
+			continue;
+		if (!vs->have[v] && die_is(c, DW_TAG_variable, var_name((enum var)v))) {
+			vs->vars[v] = *c;
+			vs->have[v] = true;
+		}
+	}
+	return 0;
+}
+
+/* DIE's variables of interest, lexical blocks included (not nested inlined functions). */
 static void collect_vars(Dwarf_Die *die, Dwarf_Die *vars, bool *have, bool caller_only)
 {
-	Dwarf_Die c;
+	struct var_search vs = { vars, have, caller_only };
 
-	if (dwarf_child(die, &c))
-		return;
-	do {
-		int tag = dwarf_tag(&c);
+	die_walk(die, true, is_var, &vs);
+}
 
-		if (tag == DW_TAG_lexical_block) {
-			collect_vars(&c, vars, have, caller_only);
-			continue;
-		}
-		if (tag != DW_TAG_variable)
-			continue;
-		for (int v = 0; v < NVARS; v++) {
-			if (caller_only && v != VAR_MEM_REPORTED && v != VAR_MEM_TOFREE)
-				continue;
-			if (!have[v] && die_is(&c, DW_TAG_variable, var_name((enum var)v))) {
-				vars[v] = c;
-				have[v] = true;
-			}
-		}
-	} while (!dwarf_siblingof(&c, &c));
+struct instances {
+	Dwarf_Die *out;
+	int max, n;
+};
+
+static int is_instance(Dwarf_Die *c, void *arg)
+{
+	struct instances *in = arg;
+
+	if (die_is(c, DW_TAG_inlined_subroutine, "getMaxmemoryState") && in->n < in->max)
+		in->out[in->n++] = *c;
+	return 0;
 }
 
 /* The inlined instances of getMaxmemoryState under DIE (lexical blocks included). */
 static void find_instances(Dwarf_Die *die, Dwarf_Die *out, int max, int *n)
 {
-	Dwarf_Die c;
+	struct instances in = { out, max, *n };
 
-	if (dwarf_child(die, &c))
-		return;
-	do {
-		int tag = dwarf_tag(&c);
-
-		if (tag == DW_TAG_lexical_block)
-			find_instances(&c, out, max, n);
-		else if (die_is(&c, DW_TAG_inlined_subroutine, "getMaxmemoryState") && *n < max)
-			out[(*n)++] = c;
-	} while (!dwarf_siblingof(&c, &c));
+	die_walk(die, true, is_instance, &in);
+	*n = in.n;
 }
 
-int dwarf_prepare(struct dwarf_ctx *d, const struct evict_analysis *a, char *why, size_t len)
+int debuginfo_prepare(struct debuginfo *d, const struct evict_analysis *a, char *why, size_t len)
 {
 	Dwarf_Die cu, inst[16];
 	int ninst = 0, entry = -1;
@@ -440,7 +482,7 @@ int dwarf_prepare(struct dwarf_ctx *d, const struct evict_analysis *a, char *why
  * ------------------------------------------------------------------ */
 
 /* The CFA at PC as a register plus an offset (.eh_frame's usual rule). */
-static int cfa_at(struct dwarf_ctx *d, uint64_t pc, enum gpr *reg, int64_t *off)
+static int cfa_at(struct debuginfo *d, uint64_t pc, enum gpr *reg, int64_t *off)
 {
 	Dwarf_Frame *frame;
 	Dwarf_Op *ops;
@@ -450,12 +492,12 @@ static int cfa_at(struct dwarf_ctx *d, uint64_t pc, enum gpr *reg, int64_t *off)
 	if (!d->cfi || dwarf_cfi_addrframe(d->cfi, pc, &frame))
 		return -ENOENT;
 	if (!dwarf_frame_cfa(frame, &ops, &n) && n == 1) {
-		if (ops[0].atom == DW_OP_bregx && dwarf_gpr((unsigned)ops[0].number) != GPR_NONE) {
-			*reg = dwarf_gpr((unsigned)ops[0].number);
+		if (ops[0].atom == DW_OP_bregx && gpr_of_dwarf((unsigned)ops[0].number) != GPR_NONE) {
+			*reg = gpr_of_dwarf((unsigned)ops[0].number);
 			*off = (int64_t)ops[0].number2;
 			err = 0;
 		} else if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg15) {
-			*reg = dwarf_gpr(ops[0].atom - DW_OP_breg0);
+			*reg = gpr_of_dwarf(ops[0].atom - DW_OP_breg0);
 			*off = (int64_t)ops[0].number;
 			err = 0;
 		}
@@ -465,7 +507,7 @@ static int cfa_at(struct dwarf_ctx *d, uint64_t pc, enum gpr *reg, int64_t *off)
 }
 
 /* DW_AT_frame_base of the function, as an offset from the CFA. */
-static int frame_base(struct dwarf_ctx *d, int64_t *from_cfa)
+static int frame_base(struct debuginfo *d, int64_t *from_cfa)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Op *ops;
@@ -479,7 +521,7 @@ static int frame_base(struct dwarf_ctx *d, int64_t *from_cfa)
 }
 
 /* Translates one DWARF expression at PC into the file's form. */
-static int translate(struct dwarf_ctx *d, const Dwarf_Op *ops, size_t n, uint64_t pc, struct expr *e,
+static int translate(struct debuginfo *d, const Dwarf_Op *ops, size_t n, uint64_t pc, struct expr *e,
 		     char *why, size_t len)
 {
 	int64_t cfa, fb;
@@ -487,11 +529,11 @@ static int translate(struct dwarf_ctx *d, const Dwarf_Op *ops, size_t n, uint64_
 
 	memset(e, 0, sizeof(*e));
 	if (n == 1 && ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg15) {
-		e->t[e->n++] = (struct term){ .kind = TERM_REG, .sign = 1, .reg = dwarf_gpr(ops[0].atom - DW_OP_reg0) };
+		e->t[e->n++] = (struct term){ .kind = TERM_REG, .sign = 1, .reg = gpr_of_dwarf(ops[0].atom - DW_OP_reg0) };
 		return 0;
 	}
 	if (n == 1 && ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg15) {
-		e->t[e->n++] = (struct term){ .kind = TERM_MEM, .sign = 1, .reg = dwarf_gpr(ops[0].atom - DW_OP_breg0),
+		e->t[e->n++] = (struct term){ .kind = TERM_MEM, .sign = 1, .reg = gpr_of_dwarf(ops[0].atom - DW_OP_breg0),
 					      .off = (int64_t)ops[0].number };
 		return 0;
 	}
@@ -520,7 +562,7 @@ static int translate(struct dwarf_ctx *d, const Dwarf_Op *ops, size_t n, uint64_
 			if (atom >= DW_OP_breg0 && atom <= DW_OP_breg15 && ops[i].number == 0 && sp < 6 &&
 			    nterms < OFFSETS_MAX_TERMS * 2) {
 				stack[nterms] = (struct term){ .kind = TERM_REG, .sign = 1,
-							       .reg = dwarf_gpr(atom - DW_OP_breg0) };
+							       .reg = gpr_of_dwarf(atom - DW_OP_breg0) };
 				depth[sp++] = 1;
 				nterms++;
 			} else if ((atom == DW_OP_plus || atom == DW_OP_minus) && sp >= 2) {
@@ -548,7 +590,7 @@ static int translate(struct dwarf_ctx *d, const Dwarf_Op *ops, size_t n, uint64_
 }
 
 /* V's DWARF location at PC, from the entry instance or (failing that) the caller. */
-static int location_at(struct dwarf_ctx *d, enum var v, uint64_t pc, struct expr *e, char *why, size_t len)
+static int location_at(struct debuginfo *d, enum var v, uint64_t pc, struct expr *e, char *why, size_t len)
 {
 	Dwarf_Die *dies[2] = { d->have_var[v] ? &d->var[v] : NULL, d->have_caller[v] ? &d->caller[v] : NULL };
 	int err = -ENOENT;
@@ -601,7 +643,7 @@ static bool set_producers(const struct evict_analysis *a, size_t cand, struct ex
 }
 
 /* The last place on the slow path's run before CAND where V had a location still intact at CAND. */
-static int carried(struct dwarf_ctx *d, const struct evict_analysis *a, size_t cand, enum var v, struct expr *e)
+static int carried(struct debuginfo *d, const struct evict_analysis *a, size_t cand, enum var v, struct expr *e)
 {
 	const struct scenario *s = NULL;
 	char why[128];
@@ -655,7 +697,7 @@ static bool combine(const struct expr *x, const struct expr *y, int sy, struct e
 	return append(out, x, 1) && append(out, y, sy);
 }
 
-static int direct(struct dwarf_ctx *d, const struct evict_analysis *a, size_t cand, enum var v, struct expr *e,
+static int direct(struct debuginfo *d, const struct evict_analysis *a, size_t cand, enum var v, struct expr *e,
 		  char *why, size_t len)
 {
 	if (!location_at(d, v, a->cand[cand], e, why, len) && set_producers(a, cand, e) &&
@@ -666,8 +708,8 @@ static int direct(struct dwarf_ctx *d, const struct evict_analysis *a, size_t ca
 	return -ENOENT;
 }
 
-int dwarf_locate(struct dwarf_ctx *d, const struct evict_analysis *a, size_t cand, enum var v,
-		 struct expr *out, char *why, size_t len)
+int debuginfo_locate(struct debuginfo *d, const struct evict_analysis *a, size_t cand, enum var v,
+		     struct expr *out, char *why, size_t len)
 {
 	struct expr x[NVARS], mm = { .n = 1 };
 	bool have[NVARS];
