@@ -297,3 +297,12 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 	}
 	return atomic_file__commit(&af);
 }
+
+uint64_t mix64(uint64_t seed, uint64_t x)
+{
+	uint64_t z = seed * 0x9E3779B97F4A7C15ULL ^ x;
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}

@@ -47,6 +47,9 @@ int parse_s64(const char *s, int64_t *out);
 int parse_seconds(const char *s, double *out);
 
 /* CLOCK_MONOTONIC / CLOCK_REALTIME in nanoseconds. */
+/* A well-mixed 64-bit value of (SEED, X): SplitMix64's finaliser, for reproducible pseudo-random runs. */
+uint64_t mix64(uint64_t seed, uint64_t x);
+
 uint64_t now_mono_ns(void);
 uint64_t now_real_ns(void);
 

@@ -107,6 +107,30 @@ check_build() { # NAME BINARY
 	ok $? "$name: its estimated cost is below the full plan's: $(jq -c .probe_cost.cpu_seconds <<<"$lt") s against $(jq -c .probe_cost.cpu_seconds <<<"$ft") s"
 }
 
+# A file without exits (format 1, as files made before them): the full plan, saying why.
+fallback() {
+	local dir=$TMPDIR_T/fallback f total
+	mkdir -p "$dir"
+	start_redis fb --maxmemory 20mb --maxmemory-policy allkeys-lru
+	f=$dir/format1.offsets
+	"$REDPROF" offsets generate -p "$fb_PID" -o "$dir/gen.offsets" 2>"$dir/gen.err"
+	sed -e 's/^redprof-offsets 2$/redprof-offsets 1/' -e '/^exit /d' "$dir/gen.offsets" >"$f"
+	start_redprof "$dir/out.jsonl" "$dir/err" -p "$fb_PID" --json -i 0.5 --offsets "$f" --export "$dir/snap.json"
+	wait_lines "$dir/out.jsonl" 1
+	redis-benchmark -p "$fb_PORT" -t set -n 20000 -r 1000000 -d 512 -c 10 -q >/dev/null 2>&1
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	total=$(tail -n 1 "$dir/out.jsonl")
+	grep -q "full plan: every performEvictions call is probed at its entry and return (2 hits per command), because the offset file has no exit sites" "$dir/err"
+	ok $? "a format 1 file: the full plan, and redprof says why" || sed 's/^/#   /' "$dir/err" "$dir/gen.err"
+	is "$(jq -r .probe_plan.mode "$dir/snap.json")" full "... the snapshot says so"
+	jq -e '.calls >= 20000 and .probe_hits.by_site.performEvictions == .calls and .histograms.evict_latency_noop.count > 0' \
+		<<<"$total" >/dev/null
+	ok $? "... with every call probed at its entry and the latency of calls that did not evict: $(jq -c '{calls, entry: .probe_hits.by_site.performEvictions}' <<<"$total")"
+	redis-cli -p "$fb_PORT" shutdown nosave >/dev/null 2>&1
+}
+fallback
+
 check_build deb12 /usr/bin/redis-server
 for name in $BUILDS; do
 	[ -n "${BIN[$name]:-}" ] && check_build "$name" "${BIN[$name]}"

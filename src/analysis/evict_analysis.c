@@ -40,15 +40,6 @@
  * Scenario memory and calls
  * ------------------------------------------------------------------ */
 
-static uint64_t mix(uint64_t seed, uint64_t x)
-{
-	uint64_t z = seed * 0x9E3779B97F4A7C15ULL ^ x;
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 /*
  * The word at W in scenario SEED: a random low half (sizes, counts,
  * pointers), or one below 16, and a high half of 0 or 1, so that a 4-byte field there (a
@@ -58,10 +49,10 @@ static uint64_t mix(uint64_t seed, uint64_t x)
  */
 static uint64_t scenario_word(uint64_t seed, uint64_t w, bool narrow)
 {
-	uint64_t h = mix(seed, w);
+	uint64_t h = mix64(seed, w);
 
 	/* One word in four is small (0 one time in eight), so that counts (of threads, say) take short loops' ways too. */
-	if (!(mix(seed, w ^ 0x5a11) & 3))
+	if (!(mix64(seed, w ^ 0x5a11) & 3))
 		return h & (h & 0x100 ? 0x3 : 0xf);
 	return (h & 0xffffffffULL) | (narrow ? 0 : (h >> 63) << 32);
 }
@@ -187,7 +178,7 @@ static void clobber(struct emu *e, const struct evict_analysis *a, uint64_t seed
 		may = a->notcounted.clobbers;
 	for (size_t i = 0; i < ARRAY_SIZE(regs); i++)
 		if (may & GPR_BIT(regs[i]))
-			emu_set(e, regs[i], mix(seed, target + 0x100 + i), at);
+			emu_set(e, regs[i], mix64(seed, target + 0x100 + i), at);
 }
 
 /* getMaxmemoryState(total, logical, tofree, level) as src/evict.c defines it. */
@@ -231,7 +222,7 @@ static int run_call(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 		 * helper's own code inlines (sdsAllocSize, in clang's LTO builds),
 		 * and only running it gives both the same value.
 		 */
-		rax = mix(c->s->seed, target * 31 + e->regs.r[GPR_RDI]) & 0xffffffffULL;
+		rax = mix64(c->s->seed, target * 31 + e->regs.r[GPR_RDI]) & 0xffffffffULL;
 	}
 	clobber(e, a, c->s->seed, target, at);
 	emu_set(e, GPR_RAX, rax, at);
@@ -241,7 +232,7 @@ static int run_call(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 static void init_regs(struct emu *e, const struct scenario *s, uint64_t rsp)
 {
 	for (int r = 0; r < GPR_N; r++) {
-		e->regs.r[r] = mix(s->seed, 0x1000 + (uint64_t)r);
+		e->regs.r[r] = mix64(s->seed, 0x1000 + (uint64_t)r);
 		e->regs.writer[r] = 0;
 		e->regs.load_from[r] = 0;
 	}
@@ -283,7 +274,7 @@ static int scenario_mem_reported(const struct evict_analysis *a, struct scenario
 	case EMU_RETURNED:
 		return 0;
 	case EMU_UNSUPPORTED:
-		s->mr = mix(s->seed, 0x6d72) & 0xffffffffULL;
+		s->mr = mix64(s->seed, 0x6d72) & 0xffffffffULL;
 		return 0;
 	default:
 		return -ENOTSUP;
@@ -598,14 +589,14 @@ uint64_t scenario_value(const struct scenario *s, enum var v)
 /* Picks maxmemory (and overhead when ours to choose) for one of six kinds of scenario. */
 static bool shape(struct evict_analysis *a, struct scenario *s, int kind)
 {
-	uint64_t r = mix(s->seed, 0xabc);
+	uint64_t r = mix64(s->seed, 0xabc);
 
 	if (a->oh_chosen)
 		s->oh = kind == 2 ? s->mr + r % s->mr : (kind == 3 ? 1 : 0) + r % (s->mr / 4 + 1);
 	else if (oracle(a, s, &a->notcounted_code, a->notcounted.sym.addr, &s->oh) != EMU_RETURNED)
 		return false;
 	s->mu = s->oh < s->mr ? s->mr - s->oh : 0;
-	r = mix(s->seed, 0xdef);
+	r = mix64(s->seed, 0xdef);
 	switch (kind) {
 	case 0:		/* maxmemory 0: never evict */
 		s->mm = 0;
@@ -644,7 +635,7 @@ static int make_scenarios(struct evict_analysis *a)
 		struct run_ctx *ctx;
 
 		memset(s, 0, sizeof(*s));
-		s->seed = mix(seed, 0x7ed15);
+		s->seed = mix64(seed, 0x7ed15);
 		if ((kind >= 4 ? ne : nn) >= WANT_EACH)
 			continue;
 		if (scenario_mem_reported(a, s)) {

@@ -279,22 +279,13 @@ static void region_free(struct region *r)
  * The return value on an exit
  * ------------------------------------------------------------------ */
 
-static uint64_t mix(uint64_t seed, uint64_t x)
-{
-	uint64_t z = seed * 0x9E3779B97F4A7C15ULL ^ x;
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 struct result_run {
 	uint64_t seed;
 };
 
 static uint64_t result_load(void *ctx, uint64_t w)
 {
-	return mix(((struct result_run *)ctx)->seed, w) & 0xffffffffULL;
+	return mix64(((struct result_run *)ctx)->seed, w) & 0xffffffffULL;
 }
 
 static int result_call(void *ctx, struct emu *e, uint64_t target, uint64_t at)
@@ -304,7 +295,7 @@ static int result_call(void *ctx, struct emu *e, uint64_t target, uint64_t at)
 	struct result_run *r = ctx;
 
 	for (size_t i = 0; i < ARRAY_SIZE(clobbered); i++)
-		emu_set(e, clobbered[i], mix(r->seed, target + i), at);
+		emu_set(e, clobbered[i], mix64(r->seed, target + i), at);
 	return 0;
 }
 
@@ -327,7 +318,7 @@ static bool run_to_return(const struct region *rg, size_t from, uint64_t seed, e
 	emu_init(&e, &f->code, &hooks);
 	e.dead_end = rg->dead_end;
 	for (int g = 0; g < GPR_N; g++)
-		emu_set(&e, (enum gpr)g, mix(seed, 0x900 + (uint64_t)g), 0);
+		emu_set(&e, (enum gpr)g, mix64(seed, 0x900 + (uint64_t)g), 0);
 	emu_set(&e, GPR_RSP, STACK_TOP, 0);
 	emu_set(&e, r, v, 0);
 	e.rip = f->code.insns[from].addr;
