@@ -151,6 +151,21 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 	}
 }
 
+const char *maxmemory_policy_name(int64_t v)
+{
+	/* server.h's MAXMEMORY_* values, the same since Redis 4.0 and in Valkey. */
+	static const struct { int64_t v; const char *name; } policies[] = {
+		{ 0x001, "volatile-lru" }, { 0x102, "volatile-lfu" }, { 0x200, "volatile-random" },
+		{ 0x300, "volatile-ttl" }, { 0x405, "allkeys-lru" }, { 0x506, "allkeys-lfu" },
+		{ 0x604, "allkeys-random" }, { 0x700, "noeviction" },
+	};
+
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (policies[i].v == v)
+			return policies[i].name;
+	return NULL;
+}
+
 uint64_t measure_value(const struct sample *smp, enum measure m)
 {
 	switch (m) {

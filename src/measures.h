@@ -49,6 +49,9 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 /* Whether M is read from the target's memory and could not be for SMP (the target exited). */
 bool measure_lost(const struct sample *smp, enum measure m);
 
+/* The name of maxmemory_policy value V ("allkeys-lru"), NULL when it is none of Redis's. */
+const char *maxmemory_policy_name(int64_t v);
+
 /* The count or byte value M (M_NHISTS or after) of SMP. */
 uint64_t measure_value(const struct sample *smp, enum measure m);
 

@@ -24,7 +24,7 @@
 
 static const char *const var_names[NVARS] = { "mem_reported", "overhead", "mem_used", "mem_tofree" };
 static const char *const global_names[NGLOBALS] = { "maxmemory", "stat_numcommands", "stat_evictedkeys",
-						     "used_memory" };
+						     "used_memory", "maxmemory_policy" };
 static const char *const strategy_names[] = { "none", "dwarf", "disasm" };
 
 const char *var_name(enum var v) { return var_names[v]; }
@@ -722,8 +722,8 @@ static int rec_global(struct parser *p, char **f, int n)
 		return fail(p, "global wants: NAME LOCATION STRATEGY");
 	g = global_parse(f[1]);
 	if (g < 0)
-		return fail(p, "unknown global '%s': give maxmemory, stat_numcommands, stat_evictedkeys or used_memory",
-			    f[1]);
+		return fail(p, "unknown global '%s': give maxmemory, stat_numcommands, stat_evictedkeys, used_memory or "
+			    "maxmemory_policy", f[1]);
 	r = &p->o->global[g];
 	if (r->present)
 		return fail(p, "duplicate global %s", f[1]);

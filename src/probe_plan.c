@@ -197,6 +197,7 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 	plan_global(&plan->numcommands, &o->global[G_STAT_NUMCOMMANDS]);
 	plan_global(&plan->evictedkeys, &o->global[G_STAT_EVICTEDKEYS]);
 	plan_global(&plan->used_memory, &o->global[G_USED_MEMORY]);
+	plan_global(&plan->policy, &o->global[G_MAXMEMORY_POLICY]);
 	for (int i = 0; i < o->nsites; i++) {
 		const struct site_rec *sr = &o->site[i];
 		struct plan_site *s = plan_push(plan);

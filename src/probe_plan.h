@@ -44,7 +44,7 @@ struct probe_plan {
 	 * Set before plan_add_eviction.
 	 */
 	bool light;
-	struct plan_global maxmemory, numcommands, evictedkeys, used_memory;
+	struct plan_global maxmemory, numcommands, evictedkeys, used_memory, policy;
 	bool values;		/* sites read getMaxmemoryState's variables */
 	bool slowpath;		/* a site marks calls that reached the eviction path */
 	bool keys;		/* keys evicted are counted per call */

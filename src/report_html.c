@@ -463,6 +463,10 @@ static void fact_maxmemory(struct report *r, const struct snapshot *s)
 
 static void fact_policy(struct report *r, const struct snapshot *s)
 {
+	if (s->policy[0]) {
+		text(r, s->policy);
+		return;
+	}
 	fputs("not recorded", r->f);
 	if (s->policy_why[0]) {
 		fputs(": ", r->f);

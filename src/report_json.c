@@ -210,6 +210,13 @@ static void json_target(struct jw *w, const struct session *s, const struct samp
 		jw_key(w, "maxmemory");
 		jw_i64(w, total->maxmemory);
 	}
+	if (total->policy >= 0) {
+		char raw[24];
+
+		snprintf(raw, sizeof(raw), "0x%" PRIx64, (uint64_t)total->policy);
+		jw_key(w, "maxmemory_policy");
+		jw_str(w, maxmemory_policy_name(total->policy) ? maxmemory_policy_name(total->policy) : raw);
+	}
 	jw_obj_end(w);
 }
 
@@ -303,8 +310,11 @@ void json_snapshot_head(struct jw *w, const struct session *s, const struct samp
 	jw_arr_end(w);
 	jw_key(w, "unavailable");
 	jw_obj_begin(w);
-	jw_key(w, "maxmemory_policy");
-	jw_str(w, "the offset file does not say where the server keeps maxmemory_policy");
+	if (total->policy < 0) {
+		jw_key(w, "maxmemory_policy");
+		jw_str(w, s->plan.policy.known ? "the target's memory could not be read at the end"
+					       : "the offset file does not say where the server keeps maxmemory_policy");
+	}
 	if (total->maxmemory < 0) {
 		jw_key(w, "maxmemory");
 		jw_str(w, s->plan.why_no_values[0] ? s->plan.why_no_values

@@ -36,6 +36,7 @@ struct sample {
 	uint64_t read_errors;		/* value terms whose memory could not be read */
 	int64_t maxmemory;		/* at the end, -1 when unknown */
 	int64_t used_memory;		/* at the end, -1 when unknown */
+	int64_t policy;			/* server.maxmemory_policy at the end, -1 when unknown */
 	unsigned unread;		/* enum sample_unread: known to the plan, but not read */
 	bool target_gone;		/* ... because the target had exited */
 };

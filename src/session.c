@@ -263,6 +263,9 @@ static void read_memory_gauges(struct session *s, struct sample *out)
 		else
 			out->maxmemory = (int64_t)v;
 	}
+	/* An int: the word's low half. Read like the gauges, but a reading lost is only left out. */
+	if (s->plan.policy.known && !read_u64(s, &s->plan.policy, &v))
+		out->policy = (int64_t)(v & 0xffffffffU);
 	if (s->used_memory) {
 		err = used_memory_read(s->used_memory, &v);
 		if (err)

@@ -251,6 +251,7 @@ static void read_header(struct reader *r, json_t *o)
 	copy_str(offs, "source", s->offsets, sizeof(s->offsets));
 	copy_str(offs, "strategy", s->strategy, sizeof(s->strategy));
 	copy_str(json_object_get(o, "probe_plan"), "mode", s->plan_mode, sizeof(s->plan_mode));
+	copy_str(t, "maxmemory_policy", s->policy, sizeof(s->policy));
 	copy_str(json_object_get(o, "unavailable"), "maxmemory_policy", s->policy_why, sizeof(s->policy_why));
 	s->dropped = get_u64(o, "intervals_dropped", NULL);
 	notes = json_object_get(o, "notes");

@@ -47,6 +47,7 @@ struct snapshot {
 	int schema;
 	char redprof[32], exe[PATH_MAX], build_id[129], version[32], server[16], evict_function[64];
 	char offsets[512], strategy[16], plan_mode[16], start[40], end[40];
+	char policy[32];		/* maxmemory_policy ("allkeys-lru"), "" when not recorded */
 	char policy_why[256];		/* why maxmemory_policy is not recorded */
 	int64_t pid, maxmemory;		/* maxmemory -1 when not recorded */
 	uint64_t hits_emulated, hits_single_stepped, hits_return;	/* of the total */

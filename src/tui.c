@@ -256,7 +256,10 @@ static int draw_header(const struct tui *t, struct rect screen)
 		field_add(&fs, crt_attr(CRT_ALERT), " FORCED offsets (--force-offsets) ");
 	else if (s->offsets_unverified[0])
 		field_add(&fs, a | A_BOLD, "unverified: %s", s->offsets_unverified);
-	field_add(&fs, a, "maxmemory %s", max);
+	if (t->shown.have && smp->policy >= 0 && maxmemory_policy_name(smp->policy))
+		field_add(&fs, a, "maxmemory %s %s", max, maxmemory_policy_name(smp->policy));
+	else
+		field_add(&fs, a, "maxmemory %s", max);
 	if (t->shown.have && smp->maxmemory > 0 && smp->used_memory >= 0)
 		field_add(&fs, a, "used %s (%.0f%%)", used, 100.0 * (double)smp->used_memory /
 			  (double)smp->maxmemory);

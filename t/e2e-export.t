@@ -117,6 +117,8 @@ ok $? "the export's $(wc -l <"$D/export-intervals") intervals are the --json lin
 totals='{commands, calls, evicting_calls, keys_evicted, returns, h: (.histograms | map_values({count, buckets}))}'
 is "$(jq -cS ".total | $totals" "$D/cap.json")" "$(tail -n 1 "$D/cap.jsonl" | jq -cS "$totals")" \
 	"the export's total has the capture's counts and buckets"
+is "$(jq -r .target.maxmemory_policy "$D/cap.json")" "$(redis-cli -p "$evict_PORT" config get maxmemory-policy | tail -n 1)" \
+	"the snapshot's maxmemory_policy, read from the server's memory, is CONFIG GET's"
 jq -e '.total.histograms.mem_tofree.count > 1000 and .total.keys_evicted > 1000' "$D/cap.json" >/dev/null
 ok $? "the capture saw eviction: $(jq -c '.total | {keys_evicted, mem_tofree: .histograms.mem_tofree.count}' "$D/cap.json")"
 

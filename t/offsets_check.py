@@ -23,7 +23,8 @@
 #   - the counters are the fields the code increments: stat_evictedkeys in
 #     the eviction function or in the function a delete call of the file
 #     calls (through one thunk), stat_numcommands in call(), used_memory
-#     the word zmalloc_used_memory() returns.
+#     the word zmalloc_used_memory() returns; maxmemory_policy is the field
+#     the eviction function compares with MAXMEMORY_NO_EVICTION.
 #
 # Run by gdb: gdb -batch -nx -x t/offsets_check.py BINARY, with the file in
 # OFFSETS_FILE. With OFFSETS_CHECKS=exits, only the header, the early sites
@@ -554,6 +555,12 @@ def check_counters(f, code, server):
         refs = [i for i in Code(zm, [], 6000).insns.values() if "(%rip)" in i.ops and
                 re.search(r"0x%x\b" % want, i.comment)] if zm else []
         check(bool(refs), "used_memory (0x%x) is the word zmalloc_used_memory() reads" % want)
+    if "maxmemory_policy" in g:
+        want = int(g["maxmemory_policy"].split("+")[1])
+        cmps = {server_field(code, i, i.operands()[1], server) for i in code.insns.values()
+                if i.mnem in ("cmpl", "cmp") and len(i.operands()) == 2 and i.operands()[0] == "$0x700"}
+        check(cmps == {want}, "maxmemory_policy (%s) is the field %s compares with MAXMEMORY_NO_EVICTION (0x700)"
+              % (g["maxmemory_policy"], f["function"][0]), "gdb's listing compares server+%s" % sorted(cmps, key=str))
 
 
 # ---------------------------------------------------------------- early sites, exits

@@ -404,6 +404,8 @@ static void disasm_globals(const struct evict_analysis *a, const struct elf_imag
 			note(r, "stat_evictedkeys: no single server field is incremented after the delete calls; "
 				"keys evicted will be counted at the delete call sites (one probe hit per key)");
 	}
+	if (!o->global[G_MAXMEMORY_POLICY].present && !find_maxmemory_policy(a->flow, &addr))
+		set_global(img, &o->global[G_MAXMEMORY_POLICY], addr, STRATEGY_DISASM);
 	if (!o->global[G_STAT_NUMCOMMANDS].present) {
 		if (!find_numcommands(img, &addr))
 			set_global(img, &o->global[G_STAT_NUMCOMMANDS], addr, STRATEGY_DISASM);

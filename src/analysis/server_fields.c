@@ -212,6 +212,42 @@ static bool server_increment(const struct flow *f, const struct insn *in, uint64
 	return true;
 }
 
+#define MAXMEMORY_NO_EVICTION 0x700
+
+int find_maxmemory_policy(const struct flow *f, uint64_t *addr)
+{
+	uint64_t found = 0;
+
+	for (size_t i = 0; i < f->code.n; i++) {
+		const struct insn *in = &f->code.insns[i];
+		const cs_x86 *x = &in->cs->detail->x86;
+		const cs_x86_op *m = &x->operands[0];
+		const struct elf_sym *obj;
+		uint64_t a;
+
+		if (in->cs->id != X86_INS_CMP || x->op_count != 2 || m->type != X86_OP_MEM || m->size != 4 ||
+		    x->operands[1].type != X86_OP_IMM || x->operands[1].imm != MAXMEMORY_NO_EVICTION ||
+		    m->mem.index != X86_REG_INVALID)
+			continue;
+		if (m->mem.base == X86_REG_RIP)
+			a = in->addr + in->size + (uint64_t)m->mem.disp;
+		else if (register_constant(f, in->addr, m->mem.base, &a))
+			a += (uint64_t)m->mem.disp;
+		else
+			continue;
+		obj = elf_image__object_at(f->img, a);
+		if (!obj || strcmp(obj->name, "server"))
+			continue;
+		if (found && found != a)
+			return -ENOTUNIQ;
+		found = a;
+	}
+	if (!found)
+		return -ENOENT;
+	*addr = found;
+	return 0;
+}
+
 /* The first server increment on the fall-through path after AT, before the next of the delete calls DELS. */
 static bool increment_after(const struct flow *f, uint64_t at, const uint64_t *dels, int ndel, uint64_t *addr)
 {

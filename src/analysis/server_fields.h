@@ -6,7 +6,8 @@
  * after those calls, or inside the callee on the path the loop's constant
  * arguments take) and server.stat_numcommands (the 64-bit increment of a
  * server field in call(), cross-checked with updateStatsOnUnblock() when
- * call() has several). Each is refused when ambiguous.
+ * call() has several), and server.maxmemory_policy (the field compared
+ * with MAXMEMORY_NO_EVICTION). Each is refused when ambiguous.
  */
 #ifndef REDPROF_SERVER_FIELDS_H
 #define REDPROF_SERVER_FIELDS_H
@@ -20,6 +21,13 @@ int find_delete_calls(const struct flow *f, uint64_t *sites, int max, int *n);
 
 /* The server field incremented after every delete call in F. */
 int find_evictedkeys(const struct flow *f, const uint64_t *dels, int ndel, uint64_t *addr);
+
+/*
+ * server.maxmemory_policy: the 4-byte server field the eviction function F
+ * compares with MAXMEMORY_NO_EVICTION (7 << 8, the same in Redis 4 to 8
+ * and Valkey), everywhere the same field.
+ */
+int find_maxmemory_policy(const struct flow *f, uint64_t *addr);
 
 /* The server field call() increments once per command. */
 int find_numcommands(const struct elf_image *img, uint64_t *addr);

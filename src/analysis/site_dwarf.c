@@ -314,6 +314,7 @@ void debuginfo_globals(struct debuginfo *d, const struct elf_image *img, struct 
 		{ G_MAXMEMORY, "maxmemory" },
 		{ G_STAT_NUMCOMMANDS, "stat_numcommands" },
 		{ G_STAT_EVICTEDKEYS, "stat_evictedkeys" },
+		{ G_MAXMEMORY_POLICY, "maxmemory_policy" },
 	};
 	struct elf_sym server, fn, zm;
 	Dwarf_Die type, var;

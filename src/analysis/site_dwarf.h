@@ -29,8 +29,9 @@ void debuginfo_close(struct debuginfo *d);
 const char *debuginfo_source(const struct debuginfo *d);
 
 /*
- * server's maxmemory, stat_numcommands and stat_evictedkeys (struct
- * redisServer's members) and zmalloc's used_memory when it is one word.
+ * server's maxmemory, stat_numcommands, stat_evictedkeys and
+ * maxmemory_policy (struct redisServer's members) and zmalloc's
+ * used_memory when it is one word.
  */
 void debuginfo_globals(struct debuginfo *d, const struct elf_image *img, struct global_rec g[NGLOBALS]);
 
