@@ -165,15 +165,20 @@ static int plan_exits(struct probe_plan *plan, const struct target *t, const str
 
 bool plan_can_be_light(const struct offsets *o, char *why, size_t len)
 {
-	bool slow = false;
+	bool slow = false, early = false;
 
-	for (int i = 0; i < o->nsites; i++)
+	for (int i = 0; i < o->nsites; i++) {
 		slow |= o->site[i].slowpath;
+		early |= o->site[i].early;
+	}
 	if (!slow)
 		snprintf(why, len, "the offset file has no slow-path site to time evicting calls from");
 	else if (!o->nexits)
 		snprintf(why, len, "the offset file has no exit sites (format 1, or exits that cannot be proven for "
 			 "this build)");
+	else if (early)
+		snprintf(why, len, "the offset file reads values before the slow path (an early site), where calls "
+			 "that do not evict pass too");
 	else if (!o->global[G_STAT_NUMCOMMANDS].present)
 		snprintf(why, len, "the offset file does not say where the server counts commands, which the light "
 			 "plan reads instead of probing every call");
