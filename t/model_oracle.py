@@ -25,7 +25,7 @@ import offsets_gdb
 
 MASK = (1 << 64) - 1
 BEFORE = ("call", "evicts", "mem_reported", "overhead", "mem_used", "mem_tofree")
-AFTER = ("call", "evicts", "maxmemory", "stat_numcommands", "stat_evictedkeys", "used_memory")
+AFTER = ("call", "evicts", "maxmemory", "stat_numcommands", "stat_evictedkeys", "used_memory", "maxmemory_policy")
 
 out = open(os.environ["HITS"], "w")
 paths = os.environ["OFFSET_FILES"].split()
@@ -102,7 +102,8 @@ class After(gdb.Breakpoint):
 
 sites, globals_ = offsets_gdb.start(paths)
 if os.environ.get("DWARF") == "1":
-    dwarf = {m: address_or_none("&server." + m) for m in ("maxmemory", "stat_numcommands", "stat_evictedkeys")}
+    dwarf = {m: address_or_none("&server." + m) for m in ("maxmemory", "stat_numcommands", "stat_evictedkeys",
+                                                         "maxmemory_policy")}
     # LTO names the unit otherwise; the model has one used_memory.
     dwarf["used_memory"] = address_or_none("&'zmalloc.c'::used_memory", "&used_memory")
     addrs = offsets_gdb.global_addresses(paths, offsets_gdb.BIAS)

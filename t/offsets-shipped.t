@@ -31,6 +31,16 @@ is "$(grep -c '^	offsets/' "$top_srcdir/offsets/files.am")" "$(ls "$top_srcdir"/
 
 "$top_srcdir/scripts/update-offsets" --check --redprof "$REDPROF" >"$TMPDIR_T/update" 2>&1
 rc=$?
+# Without Debian's archive (no network, or a user who cannot write the cache) there is nothing to go
+# through: outside CI that is said and skipped; under CI=true it fails below.
+if ! grep -q '^\(OK\|NEW\|STALE\|FAIL\) ' "$TMPDIR_T/update" && [ "${CI:-}" != true ]; then
+	why=$(grep -v '^$' "$TMPDIR_T/update" | tail -n 1)
+	skip "scripts/update-offsets --check went through the archive's builds" "no archive here: $why"
+	skip "redprof generates and verifies a file for every build the archive has" "no archive here"
+	echo "1..$TAP_N"
+	done_testing
+	exit
+fi
 grep -q '^\(OK\|NEW\|STALE\|FAIL\) ' "$TMPDIR_T/update"
 ok $? "scripts/update-offsets --check went through the archive's builds ($(grep -c '^OK ' "$TMPDIR_T/update") covered)" ||
 	sed 's/^/#   /' "$TMPDIR_T/update" | tail -10

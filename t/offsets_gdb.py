@@ -70,7 +70,9 @@ def load(paths, bias):
             elif w and w[0] == "value":
                 sites[where[w[2]]].append((name, w[1], translate(w[3], bias)))
             elif w and w[0] == "global":
-                globals_.setdefault(name, {})[w[1]] = translate("[%s]" % w[2], bias)
+                # maxmemory_policy is an int: the word's low half, as redprof reads it.
+                e = translate("[%s]" % w[2], bias)
+                globals_.setdefault(name, {})[w[1]] = "(%s & 0xffffffff)" % e if w[1] == "maxmemory_policy" else e
     return sites, globals_
 
 

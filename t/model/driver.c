@@ -32,6 +32,7 @@ unsigned long truth_evicts;		/* 1 when this call must take the eviction path */
 unsigned long truth_mem_reported, truth_overhead, truth_mem_used, truth_mem_tofree;
 unsigned long truth_maxmemory;		/* after the call, as after every call */
 unsigned long truth_stat_numcommands, truth_stat_evictedkeys, truth_used_memory;
+unsigned long truth_maxmemory_policy;	/* the policy field, read back as the server holds it */
 
 /* Where a debugger checks the counters: after each command. */
 __attribute__((noinline)) void model_after_command(void)
@@ -101,6 +102,7 @@ static int run(const struct scenario *sc)
 	processCommand(&c);
 
 	truth_maxmemory = sc->maxmemory;
+	truth_maxmemory_policy = (unsigned long)server.maxmemory_policy;
 	truth_stat_numcommands += !rejected;
 	truth_stat_evictedkeys += evicted;
 	truth_used_memory = sc->used - evicted * MODEL_KEY_SIZE;
