@@ -152,6 +152,17 @@ double hist_quantile(const struct hist *h, double q)
 	return bucket_le(h, EV_SLOTS - 1);
 }
 
+double hist_percentile(const struct hist *h, double q)
+{
+	double v = hist_quantile(h, q);
+
+	if (!isnan(v) && v > (double)h->max)
+		v = (double)h->max;
+	if (!isnan(v) && v < (double)h->min)
+		v = (double)h->min;
+	return v;
+}
+
 bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi)
 {
 	int first = -1, last = -1;

@@ -142,6 +142,39 @@ static bool emit(struct line_out *o, const struct session *s, const struct sampl
 	return !ferror(o->f);
 }
 
+static void emit_episode(struct line_out *o, const struct session *s, const struct episode *ep)
+{
+	if (!o->json) {
+		text_episode(o->f, s, ep);
+		return;
+	}
+	jw_reset(&o->w);
+	json_episode(&o->w, s, ep);
+	fputs(o->w.buf, o->f);
+	fputc('\n', o->f);
+	fflush(o->f);
+}
+
+/*
+ * The episodes that ended since the last call (ids above *SEEN); at the
+ * end of the capture (FINAL), the one still going on too.
+ */
+static bool emit_episodes(struct line_out *o, const struct session *s, unsigned *seen, bool final)
+{
+	const struct episodes *e = s->storm ? s->storm->episodes : NULL;
+	struct episode now;
+
+	for (size_t i = 0; e && i < e->n; i++) {
+		if (episodes__at(e, i)->id <= *seen)
+			continue;
+		*seen = episodes__at(e, i)->id;
+		emit_episode(o, s, episodes__at(e, i));
+	}
+	if (final && e && episodes__current(e, &now))
+		emit_episode(o, s, &now);
+	return !ferror(o->f);
+}
+
 static const char *stop_words(enum stop_reason r)
 {
 	switch (r) {
@@ -168,6 +201,7 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 	enum stop_reason why = STOP_NONE;
 	struct clock_loop loop;
 	struct sample smp;
+	unsigned episodes_seen = 0;
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -191,7 +225,7 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 			continue;
 		session__interval(s, &smp);
 		keep(x, s, &smp);
-		if (!emit(&o, s, &smp, false))
+		if (!emit(&o, s, &smp, false) || !emit_episodes(&o, s, &episodes_seen, false))
 			why = STOP_OUTPUT;
 	}
 	if (why != STOP_OUTPUT) {
@@ -199,7 +233,7 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 		session__interval(s, &smp);
 		if (smp.ns > 1000000)
 			keep(x, s, &smp);
-		if (smp.ns <= 1000000 || emit(&o, s, &smp, false)) {
+		if ((smp.ns <= 1000000 || emit(&o, s, &smp, false)) && emit_episodes(&o, s, &episodes_seen, true)) {
 			session__total(s, &smp);
 			emit(&o, s, &smp, true);
 		}

@@ -84,15 +84,8 @@ static const char *described(enum measure m)
  */
 static void percentiles(const struct hist *h, double out[NPCT])
 {
-	for (int i = 0; i < NPCT - 1; i++) {
-		double v = hist_quantile(h, pct_q[i]);
-
-		if (!isnan(v) && v > (double)h->max)
-			v = (double)h->max;
-		if (!isnan(v) && v < (double)h->min)
-			v = (double)h->min;
-		out[i] = v;
-	}
+	for (int i = 0; i < NPCT - 1; i++)
+		out[i] = hist_percentile(h, pct_q[i]);
 	out[NPCT - 1] = h->count ? (double)h->max : NAN;
 }
 

@@ -205,6 +205,7 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 	}
 	s->pidfd = (int)syscall(SYS_pidfd_open, s->t->pid, 0);
 	s->start_ns = s->prev_ns = s->base_ns = now_mono_ns();
+	s->storm = storm__open(probes__slices(s->probes), s->probes->slice_shift_ns, s->start_ns);
 	snapshot(s, &s->prev, &s->prev_cmds);
 	s->base = s->prev;
 	s->base_cmds = s->prev_cmds;
@@ -220,6 +221,7 @@ void session__close(struct session *s)
 {
 	if (!s)
 		return;
+	storm__close(s->storm);
 	probes__destroy(s->probes);
 	used_memory_close(s->used_memory);
 	target__close(s->t);
@@ -260,6 +262,7 @@ void session__interval(struct session *s, struct sample *out)
 		out->commands = cmds - s->prev_cmds;
 	read_memory_gauges(s, out);
 	light_sample(s, out);
+	storm__interval(s->storm, out, now);
 
 	s->prev = cur;
 	s->prev_cmds = cmds;

@@ -14,6 +14,7 @@
 #include "probe_plan.h"
 #include "probes.h"
 #include "sample.h"
+#include "storm.h"
 #include "target.h"
 
 struct session_opts {
@@ -60,6 +61,7 @@ struct session {
 	uint64_t start_ns, prev_ns, base_ns;
 	struct ev_totals prev, base;	/* snapshots: last interval's end, capture start */
 	uint64_t prev_cmds, base_cmds;	/* server.stat_numcommands */
+	struct storm *storm;		/* episodes and the heat map, fed each interval */
 };
 
 int session__open(const struct session_opts *o, struct session **out, struct session_error *e);
