@@ -197,20 +197,18 @@ static void cycle_begin(struct episodes *e)
 
 /*
  * The reclaim after the last episode: to the low point since it ended, or
- * none (0) when used_memory stayed within the tolerance of maxmemory.
- * Fixed once another episode begins.
+ * none (0) while used_memory stays within EPISODE_RECLAIM_SHARE of
+ * maxmemory. Fixed once another episode begins.
  */
 static void cycle_reclaim(struct episodes *e)
 {
 	struct episode *last = e->n ? &e->list[e->n - 1] : NULL;
-	int64_t tol;
 
 	if (!last || !e->low.have || last->maxmemory <= 0)
 		return;
-	tol = last->maxmemory / 100;
-	tol = tol > LOW_TOLERANCE_MIN ? tol : LOW_TOLERANCE_MIN;
 	last->cycle.low_after = e->low.min;
-	last->cycle.reclaim_s = e->low.min >= last->maxmemory - tol ? 0 : seconds_between(last->end_ns, e->low.first_at);
+	last->cycle.reclaim_s = (double)e->low.min > (1 - EPISODE_RECLAIM_SHARE) * (double)last->maxmemory ? 0 :
+				seconds_between(last->end_ns, e->low.first_at);
 }
 
 /* ------------------------------------------------------------------ */

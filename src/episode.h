@@ -32,6 +32,7 @@
 #define EPISODE_SUSTAIN_NS 1000000000ULL	/* hot time that makes an episode */
 #define EPISODE_QUIET_NS 1000000000ULL	/* cold time that ends one */
 #define EPISODE_BEFORE_NS 5000000000ULL	/* commands/s before: the intervals in the 5 s before it */
+#define EPISODE_RECLAIM_SHARE 0.05	/* used_memory this far below maxmemory after a burst is a reclaim */
 #define EPISODES_KEPT 1024		/* the newest kept; older ones are counted as dropped */
 #define EPISODE_HISTORY 64		/* intervals remembered for "before" */
 
@@ -40,7 +41,7 @@ struct episode_cycle {
 	double growth_s;		/* from the low point of used_memory before it to its start */
 	bool growth_before_capture;	/* that low point is the capture's first interval: the growth began earlier */
 	int64_t low_before;		/* used_memory at that low point, bytes */
-	double reclaim_s;		/* from its end to the low point after it (0: none, memory stayed at maxmemory) */
+	double reclaim_s;		/* from its end to the low point after it (0: none, memory stayed near maxmemory) */
 	int64_t low_after;		/* used_memory there */
 	double period_s;		/* from the previous episode's start */
 };

@@ -19,6 +19,7 @@
 
 #include "report.h"
 #include "report_html.h"
+#include "report_html_storm.h"
 #include "report_svg.h"
 #include "util.h"
 
@@ -252,7 +253,7 @@ static void page_head(struct report *r)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", r->f);
 	fprintf(r->f, "redprof: %s PID %lld%s</title>\n", server, (long long)a->pid,
 		r->nsides > 1 ? ", before and after" : "");
-	fprintf(r->f, "<style>\n%s%s</style>\n</head>\n<body>\n<main>\n", page_css, svg_css);
+	fprintf(r->f, "<style>\n%s%s%s</style>\n</head>\n<body>\n<main>\n", page_css, svg_css, storm_css);
 }
 
 static void capture_words(const struct side *sd, char *buf, size_t len)
@@ -960,6 +961,12 @@ static void html(struct report *r)
 		hist_section(r, "latency", title, latency_all_ms, 1);
 	hist_section(r, "rounds", "What each eviction round had to free", round_ms, 2);
 	timeline_section(r);
+	{
+		const struct snapshot *snaps[2] = { r->side[0].s, r->nsides > 1 ? r->side[1].s : NULL };
+		const char *names[2] = { r->side[0].name, r->nsides > 1 ? r->side[1].name : NULL };
+
+		storm_html(r->f, snaps, names, r->nsides);
+	}
 	/* With the split shown, all calls together go with the rest. */
 	hist_section(r, "variables", "getMaxmemoryState's other variables, and all calls",
 		     vars_ms, split ? 4 : 3);

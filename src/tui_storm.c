@@ -23,7 +23,7 @@
 #include "util.h"
 #include "verdict.h"
 
-#define ROW_LABEL_W 6		/* "200ms " */
+#define ROW_LABEL_W 7		/* " 200ms " */
 #define AXIS_EVERY 15		/* seconds between time labels */
 #define DETAIL_LINES 10
 #define DETAIL_LEN 1024
@@ -132,7 +132,8 @@ static void heat_axis(const struct storm_view *v, struct rect r, size_t first, s
 		int x = ROW_LABEL_W + (int)c;
 		char at[16];
 
-		if (col->second % AXIS_EVERY || x < next || x + 8 > stop)
+		/* The first column, then every AXIS_EVERY seconds where there is room. */
+		if ((c && col->second % AXIS_EVERY) || x < next || x + 8 > stop)
 			continue;
 		clock_words(col->second * 1000000000ULL, false, at, sizeof(at));
 		panel_text(r, 0, x, crt_attr(CRT_DIM), "%s", at);
@@ -219,6 +220,14 @@ static size_t detail_lines(const struct episode *ep, const struct session *s, ch
 
 	for (size_t i = 0; i < DETAIL_LINES; i++)
 		attr[i] = A_NORMAL;
+	/* The answer first: what is cut on a small screen is the figures at the end. */
+	storm_verdict(s, ep, &vd);
+	attr[n] = vd.pace == PACE_FALLING_BEHIND ? crt_attr(CRT_ALERT) : (int)A_BOLD;
+	snprintf(lines[n++], DETAIL_LEN, "verdict: %s", vd.text);
+	attr[n] = crt_attr(CRT_DIM);
+	snprintf(lines[n++], DETAIL_LEN, "backlog feedback: unavailable: %s", vd.backlog_why);
+	cycle_words(&ep->cycle, episode_duration_s(ep), cyc, sizeof(cyc));
+	snprintf(lines[n++], DETAIL_LEN, "cycle: %s", cyc);
 	format_count(ep->evicting_calls, a, sizeof(a));
 	format_count(ep->keys_evicted, b, sizeof(b));
 	format_value((double)ep->evict_ns, VK_TIME, c, sizeof(c));
@@ -242,13 +251,6 @@ static size_t detail_lines(const struct episode *ep, const struct session *s, ch
 		format_value(hs[h]->count ? (double)hs[h]->max : NAN, kind, d, sizeof(d));
 		snprintf(lines[n++], DETAIL_LEN, "%s  p50 %s  p90 %s  p99 %s  max %s", names[h], a, b, c, d);
 	}
-	cycle_words(&ep->cycle, episode_duration_s(ep), cyc, sizeof(cyc));
-	snprintf(lines[n++], DETAIL_LEN, "cycle: %s", cyc);
-	storm_verdict(s, ep, &vd);
-	attr[n] = vd.pace == PACE_FALLING_BEHIND ? crt_attr(CRT_ALERT) : (int)A_BOLD;
-	snprintf(lines[n++], DETAIL_LEN, "verdict: %s", vd.text);
-	attr[n] = crt_attr(CRT_DIM);
-	snprintf(lines[n++], DETAIL_LEN, "backlog feedback: unavailable: %s", vd.backlog_why);
 	return n;
 }
 
@@ -295,21 +297,24 @@ static void draw_details(const struct storm_view *v, const struct session *s, st
 
 void storm_view_draw(const struct storm_view *v, const struct session *s, struct rect body, int title_attr)
 {
-	int list_want = v->nep ? (int)v->nep + 1 : 3, details, rest, heat;
+	int list_want = v->nep ? (int)v->nep + 1 : 3, list, heat, details, spare;
 
 	if (v->why) {
 		panel_title(body, "storm episodes and heat map", title_attr);
 		panel_wrap(rect_below(body, 1), v->why, crt_attr(CRT_DIM));
 		return;
 	}
-	/* The verdict first; then a map of at least 2 rows and a list of at least one. */
-	details = details_rows(v, s, body.w);
-	details = details < body.h - 6 ? details : body.h - 6;
-	details = details > 0 ? details : 0;
-	rest = body.h - details;
-	heat = (int)heat_rows(rest - (list_want < rest - 4 ? list_want : 2)) + 2;
+	/* The map by the screen's height, a few rows of the list, the selected episode in the rest. */
+	heat = (int)heat_rows(body.h >= 34 ? 12 : body.h >= 18 ? 7 : body.h >= 14 ? 6 : 4) + 2;
+	list = list_want < 3 ? list_want : 3;
+	details = body.h - heat - list;
+	spare = details - details_rows(v, s, body.w);
+	if (spare > 0) {
+		list += spare < list_want - list ? spare : list_want - list;
+		details = body.h - heat - list;
+	}
 	draw_heat(v, (struct rect){ body.y, body.x, heat, body.w }, title_attr);
-	draw_list(v, s, (struct rect){ body.y + heat, body.x, rest - heat, body.w }, title_attr);
-	if (details)
-		draw_details(v, s, (struct rect){ body.y + rest, body.x, details, body.w }, title_attr);
+	draw_list(v, s, (struct rect){ body.y + heat, body.x, list, body.w }, title_attr);
+	if (details > 1)
+		draw_details(v, s, (struct rect){ body.y + heat + list, body.x, details, body.w }, title_attr);
 }
