@@ -14,7 +14,8 @@
 #     hit the time limit and the verdict says eviction fell behind;
 #   - appendonly yes, appendfsync no and a large pipelined load: the AOF
 #     buffer (overhead) is large and the verdict names it;
-# and every snapshot follows the snapshot schema.
+# and every snapshot follows the snapshot schema; --text prints each
+# episode as a block; redprof report draws them and the heat map.
 . "$top_srcdir/t/lib.sh"
 
 require_bpf
@@ -24,7 +25,7 @@ if ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
 	skip_all "missing python3-jsonschema (run scripts/test to install it)"
 fi
 
-plan 28
+plan 31
 
 D=$TMPDIR_T
 IV=0.5
@@ -71,6 +72,8 @@ episodes() { grep '"type":"episode"' "$D/$1.jsonl"; }
 # --- one bounded load: bounds, sums, keys, the heat map -----------------
 start_redis one --maxmemory 20mb --maxmemory-policy allkeys-lru
 fill_below_maxmemory "$one_PORT" redis-benchmark
+start_redprof "$D/one.txt" "$D/one-text.err" -p "$one_PID" --text -i $IV
+text_pid=$RP_PID
 capture one
 sleep 1
 ev0=$(info "$one_PORT" evicted_keys)
@@ -80,6 +83,8 @@ t1=$(now)
 sleep 2.5
 ev1=$(info "$one_PORT" evicted_keys)
 stop
+kill -INT "$text_pid"
+wait_exit "$text_pid" 30
 is "$(episodes one | wc -l)" 1 "one load makes one episode ($(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s of load)"
 ep=$(episodes one | head -n 1)
 start=$(jq -r "$JQ_T .start | t" <<<"$ep")
@@ -121,6 +126,19 @@ in_ep=$(jq --argjson s "$start" --argjson e "$end" '[.heat_map.columns[] | .seco
 	.busy_ns | to_entries[] | select($c + .key / 100 >= $s - 0.01 and $c + .key / 100 < $e + 0.01) | .value] | add' "$D/one.json")
 jq -n --argjson h "$in_ep" --argjson t "$(jq '.evict_time_s * 1e9' <<<"$ep")" '($h - $t) | fabs <= 0.01 * $t' | grep -qx true
 ok $? "the cells between its start and end add up to its time within 1% ($in_ep ns)"
+
+# The same episode in text, and in the report.
+block=$(sed -n '/^== storm episode 1 ended: /,/^backlog feedback:/p' "$D/one.txt")
+grep -q '^verdict: eviction kept up' <<<"$block" && grep -Eq '^commands/s: before [0-9]+, during [0-9]+, after 0$' <<<"$block" &&
+	grep -Eq '^cycle: growth ' <<<"$block" && grep -q '^backlog feedback: unavailable: ' <<<"$block"
+ok $? "--text prints the episode as a block when it ends" || sed 's/^/#   /' "$D/one.txt" | tail -20
+"$REDPROF" report "$D/one.json" -o "$D/one.html" 2>"$D/report.err"
+grep -q '<tr data-episode="1">' "$D/one.html" && grep -q 'eviction kept up' "$D/one.html" &&
+	[ "$(grep -c '<rect x="[0-9.]*" y="[0-9]*" width="[0-9.]*" height="3" fill="#' "$D/one.html")" -gt 10 ]
+ok $? "redprof report shows the episode and draws the heat map's cells" || sed 's/^/# /' "$D/report.err"
+"$REDPROF" report "$D/one.jsonl" -o "$D/lines.html" 2>"$D/report.err"
+grep -q '<tr data-episode="1">' "$D/lines.html" && grep -q 'not in --json lines' "$D/lines.html"
+ok $? "from --json lines it shows the episode and says where the heat map is" || sed 's/^/# /' "$D/report.err"
 
 # --- two loads and a FLUSHALL: the cycle ---------------------------------
 start_redis cyc --maxmemory 20mb --maxmemory-policy allkeys-lru
