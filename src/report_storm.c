@@ -114,6 +114,14 @@ void cycle_words(const struct episode_cycle *c, double burst_s, char *buf, size_
 	}
 }
 
+static void text_rate(FILE *f, const char *name, double v)
+{
+	if (isnan(v))
+		fprintf(f, "%s unknown", name);
+	else
+		fprintf(f, "%s %.0f", name, v);
+}
+
 void text_episode(FILE *f, const struct session *s, const struct episode *ep)
 {
 	struct series_value rv[SERIES_MAX_VALUES];
@@ -131,8 +139,11 @@ void text_episode(FILE *f, const struct session *s, const struct episode *ep)
 		fprintf(f, "   keys evicted: %" PRIu64, ep->keys_evicted);
 	format_value((double)ep->evict_ns, VK_TIME, v, sizeof(v));
 	fprintf(f, "   time evicting: %s (%.1f%% of the main thread)\n", v, 100 * episode_evict_share(ep));
-	fprintf(f, "commands/s: before %.0f, during %.0f, after %.0f\n", ep->cmds_before, ep->cmds_during,
-		ep->cmds_after);
+	fputs("commands/s: ", f);
+	text_rate(f, "before", ep->cmds_before);
+	text_rate(f, ", during", ep->cmds_during);
+	text_rate(f, ", after", ep->cmds_after);
+	fputc('\n', f);
 	fputs(s->plan.light ? "returns of evicting calls:" : "returns:", f);
 	for (size_t i = 0; i < nrv; i++)
 		fprintf(f, " %s %" PRIu64, rv[i].label, rv[i].u);

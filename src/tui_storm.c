@@ -200,7 +200,10 @@ static void draw_list(const struct storm_view *v, const struct session *s, struc
 		storm_verdict(s, ep, &vd);
 		clock_words(ep->start_real_ns, false, at, sizeof(at));
 		format_seconds(episode_duration_s(ep), d, sizeof(d));
-		format_value((double)ep->keys_evicted, VK_RATE, keys, sizeof(keys));
+		if (s->plan.keys)
+			format_value((double)ep->keys_evicted, VK_RATE, keys, sizeof(keys));
+		else
+			snprintf(keys, sizeof(keys), "n/a");
 		panel_text(r, 1 + (int)(i - top), 0, attr, "%c#%-3u %s %8s%s  keys %-5s %4.0f%% evicting  %s%*s",
 			   i == sel ? '>' : ' ', ep->id, at, d, ep->ongoing ? " going" : "      ", keys,
 			   100 * episode_evict_share(ep), pace_words(&vd, ep->ongoing), r.w, "");
