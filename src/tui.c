@@ -309,12 +309,13 @@ static void draw_status(const struct tui *t, const struct sample *smp, struct re
 		field_add(&fs, A_NORMAL, "no %s calls: no commands", target__evict_name(s->t));
 	} else if (!measure_unavailable(s, smp, M_EVICTING_CALLS)) {
 		if (smp->evicting_calls) {
+			const struct episode *storm = storm_view_ongoing(&t->storm_view);
+
 			field_add(&fs, crt_attr(CRT_ALERT), " EVICTING ");
 			field_add(&fs, A_BOLD, "%.0f%% of calls evict",
 				  100.0 * (double)smp->evicting_calls / (double)smp->calls);
-			if (storm_view_ongoing(&t->storm_view))
-				field_add(&fs, A_BOLD, "storm #%u, %.0f s", storm_view_ongoing(&t->storm_view)->id,
-					  episode_duration_s(storm_view_ongoing(&t->storm_view)));
+			if (storm)
+				field_add(&fs, A_BOLD, "storm #%u, %.0f s", storm->id, episode_duration_s(storm));
 		} else {
 			field_add(&fs, crt_attr(CRT_NOOP), "not evicting: memory is under maxmemory");
 		}
