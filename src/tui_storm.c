@@ -176,12 +176,34 @@ static const char *pace_words(const struct verdict *vd, bool ongoing)
 	return ongoing ? "keeping up" : "kept up";
 }
 
+/* The cycle's period, averaged over the episodes listed; NAN before two. */
+static double mean_period(const struct storm_view *v)
+{
+	double sum = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nep; i++) {
+		if (isnan(v->ep[i].cycle.period_s))
+			continue;
+		sum += v->ep[i].cycle.period_s;
+		n++;
+	}
+	return n ? sum / (double)n : NAN;
+}
+
 static void draw_list(const struct storm_view *v, const struct session *s, struct rect r, int title_attr)
 {
 	size_t sel = selected_index(v), top = 0, shown = r.h > 1 ? (size_t)(r.h - 1) : 0;
 	char title[96];
 
 	snprintf(title, sizeof(title), "storm episodes, newest first (%zu; up/down selects)", v->nep + v->older);
+	if (!isnan(mean_period(v))) {
+		char p[32];
+
+		format_seconds(mean_period(v), p, sizeof(p));
+		snprintf(title, sizeof(title), "storm episodes, newest first (%zu, one every %s; up/down selects)",
+			 v->nep + v->older, p);
+	}
 	panel_title(r, title, title_attr);
 	if (!v->nep) {
 		panel_wrap(rect_below(r, 1), "none yet: an episode begins when at least 10% of calls evict for a "

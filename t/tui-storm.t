@@ -38,8 +38,8 @@ load 100000
 sleep 2
 
 tm send-keys -t main e
-wait_screen main 'storm episodes, newest first \(2'
-ok $? "e shows the storm screen with both episodes" || sed 's/^/#   /' <<<"$SCREEN"
+wait_screen main 'storm episodes, newest first \(2, one every [0-9.]+ s;'
+ok $? "e shows the storm screen with both episodes, and how often they come" || sed 's/^/#   /' <<<"$SCREEN"
 s=$SCREEN
 is "$(wc -l <<<"$s")" 24 "at 80x24 the storm screen has 24 rows"
 [ "$(LC_ALL=C.UTF-8 wc -L <<<"$s")" -le 80 ]
