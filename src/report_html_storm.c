@@ -256,9 +256,28 @@ static void legend(FILE *f)
 	fputs(" Bars above are the episodes.</p>\n", f);
 }
 
+/*
+ * The seconds to draw, since the capture's start: all of it, or the last
+ * HEAT_KEEP_S seconds the file can hold, ending with the later of the last
+ * column and the capture's end. False when the file has no start time.
+ */
+static bool heat_range(const struct snapshot *s, double *begin, double *end)
+{
+	const struct snap_heat *h = &s->heat;
+	double t0 = floor(h->capture_start), cap_end = ceil(s->total.len + h->capture_start - t0);
+
+	if (!isfinite(t0) || !h->n)
+		return false;
+	*end = (double)h->col[h->n - 1].second - t0 + 1;
+	if (isfinite(cap_end) && cap_end > *end)
+		*end = cap_end;
+	*begin = *end > HEAT_KEEP_S ? *end - HEAT_KEEP_S : 0;
+	return *end > 0;
+}
+
 static void heat_map(FILE *f, const struct snapshot *s)
 {
-	double len = ceil(s->total.len + (s->heat.capture_start - floor(s->heat.capture_start)));
+	double begin, end;
 
 	if (!s->heat.present) {
 		fputs("<p class=\"why\">Not available: ", f);
@@ -269,10 +288,14 @@ static void heat_map(FILE *f, const struct snapshot *s)
 		fputs("</p>\n", f);
 		return;
 	}
-	if (s->heat.n && (double)s->heat.col[0].second > floor(s->heat.capture_start) + STRIP_S * 12)
+	if (!heat_range(s, &begin, &end)) {
+		fputs("<p class=\"why\">No second of this capture had eviction in it.</p>\n", f);
+		return;
+	}
+	if (begin > 0)
 		fputs("<p class=\"sub n\">The file keeps the last hour of the heat map.</p>\n", f);
-	for (double from = 0; from < len; from += STRIP_S)
-		strip(f, s, from, len - from < STRIP_S ? (size_t)(len - from) : STRIP_S);
+	for (double from = begin; from < end; from += STRIP_S)
+		strip(f, s, from, end - from < STRIP_S ? (size_t)ceil(end - from) : STRIP_S);
 	legend(f);
 	if (s->heat.lost)
 		fprintf(f, "<p class=\"sub n\">%llu slices (10 ms each) were lost: the interval was longer than the "
