@@ -18,6 +18,10 @@
  * site it leaves the eviction path by, and calls are counted by user
  * space from the server's own command counter.
  *
+ * Evicting calls are also added to the slice of the ring `slices` they
+ * end in (10 ms of wall clock): the heat map and the storm episodes are
+ * drawn from it, still without an event per call crossing to user space.
+ *
  * Redis runs commands and evictions on its main thread only (its thread id
  * is the process id). A hit from any other thread is counted and ignored,
  * so everything below is updated by one thread, one program at a time: the
@@ -37,10 +41,13 @@ const volatile __u32 targ_tgid = 0;
 const volatile bool light = false;		/* the light plan: no entry or return probe */
 const volatile __u64 evictedkeys_addr = 0;	/* &server.stat_evictedkeys, 0 if unknown */
 const volatile struct ev_site sites[EV_MAX_SITES] = {};
+/* Added to CLOCK_MONOTONIC so that slices start on wall-clock multiples of 10 ms. */
+const volatile __u64 slice_shift_ns = 0;
 
 struct ev_totals totals = {};
 struct ev_extrema extrema[EV_EPOCHS] = {};	/* user space resets slots */
 __u32 epoch = 0;				/* user space advances it each interval */
+struct ev_slice slices[EV_SLICES] = {};		/* user space reads slices that have ended */
 
 /* The main thread's performEvictions() call in flight. */
 static struct {
@@ -117,6 +124,26 @@ static __always_inline struct ev_extrema *extrema_now(void)
 	__u32 e = *(volatile __u32 *)&epoch & 1;
 
 	return &extrema[e];
+}
+
+/*
+ * An evicting call that took DELTA ns ends at NOW: into its slice, which
+ * is started afresh when it last held a slice EV_SLICES ago. A call longer
+ * than a slice is counted whole in the one it ends in; user space spreads
+ * it back over the slices it covered.
+ */
+static __always_inline void slice_add(__u64 now, __u64 delta)
+{
+	__u64 n = (now + slice_shift_ns) / EV_SLICE_NS;
+	struct ev_slice *s = &slices[n & (EV_SLICES - 1)];
+
+	if (s->slice != n) {
+		s->slice = n;
+		s->busy_ns = 0;
+		s->calls = 0;
+	}
+	s->busy_ns += delta;
+	s->calls++;
 }
 
 static __always_inline void hist_add(struct ev_hist *h, __u64 v)
@@ -238,11 +265,12 @@ static __always_inline void finish(int rv)
 {
 	struct ev_extrema *now, *all = &extrema[EV_EPOCH_ALL];
 	struct ev_lat_hist *lh;
-	__u64 delta, keys;
+	__u64 end_ns, delta, keys;
 	__u32 phase, ret, k;
 
 	cur.active = false;
-	delta = bpf_ktime_get_ns() - cur.start_ns;
+	end_ns = bpf_ktime_get_ns();
+	delta = end_ns - cur.start_ns;
 	phase = opaque(cur.evicting ? EV_ACTIVE : EV_NOOP) & (EV_NPHASES - 1);
 	ret = rv == -1 ? EV_RET_MINUS1 : (rv >= 0 && rv <= 2) ? (__u32)rv : EV_RET_OTHER;
 	totals.returns[ret & 7]++;
@@ -263,6 +291,7 @@ static __always_inline void finish(int rv)
 		minmax_add(&now->keys_per_evict, keys);
 		minmax_add(&all->keys_per_evict, keys);
 		totals.keys_evicted += keys;
+		slice_add(end_ns, delta);
 	}
 }
 

@@ -15,6 +15,15 @@
 #define EV_EPOCHS	3	/* extrema slots: two alternating intervals + whole capture */
 #define EV_EPOCH_ALL	2
 
+/*
+ * The heat map's slices: the main thread's time in evicting calls and
+ * their count, per 10 ms of wall clock (a divisor of a second, so a second
+ * is a whole number of slices), in a ring of the last EV_SLICES that user
+ * space drains each interval.
+ */
+#define EV_SLICE_NS	10000000ULL
+#define EV_SLICES	8192	/* 81.92 s; a power of two */
+
 /* Time units of the latency histograms; the kernel fills all three. */
 enum ev_unit { EV_NSEC, EV_USEC, EV_MSEC, EV_NUNITS };
 
@@ -130,6 +139,13 @@ struct ev_extrema {
 	struct ev_minmax lat[EV_NPHASES];	/* ns */
 	struct ev_minmax var[EV_NVARS];
 	struct ev_minmax keys_per_evict;
+};
+
+/* One slice of the ring: what the evicting calls that ended in it took. */
+struct ev_slice {
+	__u64 slice;		/* its number: (CLOCK_MONOTONIC + slice_shift_ns) / EV_SLICE_NS */
+	__u64 busy_ns;		/* their latency, summed */
+	__u64 calls;
 };
 
 #endif /* REDPROF_EVICT_H */

@@ -87,6 +87,15 @@ static int write_json(struct writer *wr, const struct capture *c, const struct c
 	jw_reset(&wr->w);
 	json_sample(&wr->w, wr->s, &run->total, wr->unit, "total");
 	fputs(wr->w.buf, wr->f);
+	/* Episodes and the heat map of the same stretch (schema 3). */
+	fputs(",\n\"episodes\":", wr->f);
+	jw_reset(&wr->w);
+	json_episodes(&wr->w, wr->s, run->start_real_ns);
+	fputs(wr->w.buf, wr->f);
+	fputs(",\n\"heat_map\":", wr->f);
+	jw_reset(&wr->w);
+	json_heat_map(&wr->w, wr->s, run->start_real_ns);
+	fputs(wr->w.buf, wr->f);
 	fputs("}\n", wr->f);
 	return 0;
 }

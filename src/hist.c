@@ -215,6 +215,17 @@ size_t hist_rows(const struct hist *h, bool bytes, struct hist_row *row, size_t 
 	return n;
 }
 
+double hist_percentile(const struct hist *h, double q)
+{
+	double v = hist_quantile(h, q);
+
+	if (!isnan(v) && v > (double)h->max)
+		v = (double)h->max;
+	if (!isnan(v) && v < (double)h->min)
+		v = (double)h->min;
+	return v;
+}
+
 bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi)
 {
 	int first = -1, last = -1;

@@ -64,6 +64,8 @@ void lat_view(const struct lat_hist *l, int unit, struct hist *out);
  * bucket's le (0 for the first) and its own. NAN when H is empty.
  */
 double hist_quantile(const struct hist *h, double q);
+/* hist_quantile() kept within H's exact minimum and maximum, which it can overshoot by a bucket. */
+double hist_percentile(const struct hist *h, double q);
 
 /* Index of the lowest and highest non-empty slots; false when empty. */
 bool hist_range(const struct hist *h, unsigned *lo, unsigned *hi);

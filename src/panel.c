@@ -236,3 +236,52 @@ void panel_bars(struct rect r, const double *v, size_t n, double max, int attr)
 	}
 	attrset(A_NORMAL);
 }
+
+/* ------------------------------------------------------------------ */
+/* Heat maps                                                           */
+/* ------------------------------------------------------------------ */
+
+static int heat_level(double share)
+{
+	if (!(share > 0))
+		return 0;
+	return share < 0.25 ? 1 : share < 0.5 ? 2 : share < 0.75 ? 3 : 4;
+}
+
+void panel_heat(struct rect r, const double *v, size_t ncols, int attr)
+{
+	static const char *const utf8[] = { " ", "░", "▒", "▓", "█" };
+	static const char ascii[] = " .:+#";
+	size_t k, first;
+
+	if (r.h <= 0 || r.w <= 0)
+		return;
+	k = ncols < (size_t)r.w ? ncols : (size_t)r.w;
+	first = ncols - k;
+	attrset(attr);
+	for (size_t c = 0; c < k; c++) {
+		for (int row = 0; row < r.h; row++) {
+			int level = heat_level(v[(first + c) * (size_t)r.h + (size_t)row]);
+
+			if (crt_utf8())
+				mvaddstr(r.y + row, r.x + (int)c, utf8[level]);
+			else
+				mvaddch(r.y + row, r.x + (int)c, (chtype)ascii[level]);
+		}
+	}
+	attrset(A_NORMAL);
+}
+
+int panel_heat_legend(struct rect r, int attr)
+{
+	/* Display width 23 in UTF-8: the shades and the sign are one column each. */
+	const char *legend = crt_utf8() ? "░<25% ▒<50% ▓<75% █≥75%" : ".<25% :<50% +<75% #>=75%";
+	int w = crt_utf8() ? 23 : (int)strlen(legend);
+
+	if (r.h <= 0 || w > r.w)
+		return 0;
+	attrset(attr);
+	mvaddstr(r.y, r.x + r.w - w, legend);
+	attrset(A_NORMAL);
+	return w;
+}

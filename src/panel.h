@@ -68,4 +68,19 @@ int panel_hist_rows(const struct hist *h);
  */
 void panel_bars(struct rect r, const double *v, size_t n, double max, int attr);
 
+/*
+ * A heat map: column C of V (NCOLS of them, R's height each, V[C * R.h +
+ * ROW]) is drawn in R's column C, each cell a shade of its share (0..1):
+ * blank for none, then a quarter, a half, three quarters and more, with
+ * Unicode shades or, without UTF-8, " .:+#". A share above zero always
+ * shows. As many of the newest columns as fit, left to right.
+ */
+void panel_heat(struct rect r, const double *v, size_t ncols, int attr);
+/*
+ * The legend of panel_heat's shades ("░<25% ▒<50% ▓<75% █≥75%", or its
+ * ASCII form) at the right end of R's first row; returns the columns it
+ * took, 0 when it does not fit.
+ */
+int panel_heat_legend(struct rect r, int attr);
+
 #endif /* REDPROF_PANEL_H */

@@ -8,6 +8,7 @@
 #define REDPROF_PROBES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "probe_plan.h"
 #include "target.h"
@@ -19,6 +20,7 @@ struct probes {
 	struct evict_bpf *skel;
 	struct bpf_link *links[EV_MAX_SITES];
 	size_t nlinks;
+	uint64_t slice_shift_ns;	/* what the kernel adds to CLOCK_MONOTONIC before cutting slices */
 };
 
 /*
@@ -50,5 +52,7 @@ struct ev_extrema *probes__extrema(struct probes *p);
 /* Starts a new interval for the extremes; returns the slot of the one just ended. */
 unsigned probes__flip_epoch(struct probes *p);
 void probes__reset_extrema(struct probes *p, unsigned slot);
+/* The kernel's ring of the last EV_SLICES slices (mmap'd .bss); read only slices that have ended. */
+const struct ev_slice *probes__slices(struct probes *p);
 
 #endif /* REDPROF_PROBES_H */

@@ -168,6 +168,18 @@ struct line_out {
 	int err;		/* the first write error (-errno), or -EINTR: stopped while blocked */
 };
 
+/* The JSON object W holds as one line. The caller frees it. */
+static char *json_line(const struct jw *w, size_t *len)
+{
+	char *buf = xmalloc(w->len + 2);
+
+	memcpy(buf, w->buf, w->len);
+	buf[w->len] = '\n';
+	buf[w->len + 1] = '\0';
+	*len = w->len + 1;
+	return buf;
+}
+
 /* One record: a JSON line, or a text block. The caller frees it. */
 static char *render(struct line_out *o, const struct session *s, const struct sample *smp, bool total,
 		    size_t *len)
@@ -178,12 +190,7 @@ static char *render(struct line_out *o, const struct session *s, const struct sa
 	if (o->json) {
 		jw_reset(&o->w);
 		json_sample(&o->w, s, smp, o->unit, total ? "total" : "interval");
-		buf = xmalloc(o->w.len + 2);
-		memcpy(buf, o->w.buf, o->w.len);
-		buf[o->w.len] = '\n';
-		buf[o->w.len + 1] = '\0';
-		*len = o->w.len + 1;
-		return buf;
+		return json_line(&o->w, len);
 	}
 	f = open_memstream(&buf, len);
 	if (!f)
@@ -223,11 +230,9 @@ static int write_record(int fd, int stop_fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Writes one record to standard output; false once it cannot (o->err says why). */
-static bool emit(struct line_out *o, const struct session *s, const struct sample *smp, bool total)
+/* Writes record BUF (LEN bytes; freed here) to standard output; false once it cannot (o->err says why). */
+static bool write_out(struct line_out *o, char *buf, size_t len)
 {
-	size_t len;
-	char *buf = render(o, s, smp, total, &len);
 	off_t start = lseek(o->fd, 0, SEEK_CUR);
 	struct stat st;
 
@@ -239,6 +244,14 @@ static bool emit(struct line_out *o, const struct session *s, const struct sampl
 	return !o->err;
 }
 
+static bool emit(struct line_out *o, const struct session *s, const struct sample *smp, bool total)
+{
+	size_t len;
+	char *buf = render(o, s, smp, total, &len);
+
+	return write_out(o, buf, len);
+}
+
 /* When standard output failed: the total, in the same format, on standard error. */
 static void total_to_stderr(struct line_out *o, const struct session *s, const struct sample *smp)
 {
@@ -248,6 +261,47 @@ static void total_to_stderr(struct line_out *o, const struct session *s, const s
 	fflush(stderr);
 	fwrite(buf, 1, len, stderr);
 	free(buf);
+}
+
+/* An episode that ended: a JSON line or a text block, written as the intervals are. */
+static bool emit_episode(struct line_out *o, const struct session *s, const struct episode *ep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (o->json) {
+		jw_reset(&o->w);
+		json_episode(&o->w, s, ep);
+		buf = json_line(&o->w, &len);
+		return write_out(o, buf, len);
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		fatal("out of memory rendering an episode");
+	text_episode(f, s, ep);
+	if (fclose(f))
+		fatal("out of memory rendering an episode");
+	return write_out(o, buf, len);
+}
+
+/*
+ * The episodes that ended since the last call (ids above *SEEN); at the
+ * end of the capture (FINAL), the one still going on too.
+ */
+static bool emit_episodes(struct line_out *o, const struct session *s, unsigned *seen, bool final)
+{
+	const struct episodes *e = s->storm ? s->storm->episodes : NULL;
+	struct episode now;
+
+	for (size_t i = 0; e && i < e->n; i++) {
+		if (episodes__at(e, i)->id <= *seen)
+			continue;
+		*seen = episodes__at(e, i)->id;
+		if (!emit_episode(o, s, episodes__at(e, i)))
+			return false;
+	}
+	return !(final && e && episodes__current(e, &now)) || emit_episode(o, s, &now);
 }
 
 static const char *stop_words(enum stop_reason r)
@@ -289,6 +343,7 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 	enum stop_reason why = STOP_NONE;
 	struct clock_loop loop;
 	struct sample smp;
+	unsigned episodes_seen = 0;
 	int err, rc;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -316,18 +371,21 @@ int profile_lines(struct session *s, const struct env *env, struct exporter *x)
 			continue;
 		session__interval(s, &smp);
 		keep(x, s, &smp);
-		if (!emit(&o, s, &smp, false))
+		if (!emit(&o, s, &smp, false) || !emit_episodes(&o, s, &episodes_seen, false))
 			why = STOP_OUTPUT;
 	}
 	/*
 	 * The last, partial interval (unless it is empty of time or there is no
-	 * output left), then always the total, which counts that interval too.
+	 * output left), the episode going on, then always the total, which
+	 * counts that interval too.
 	 */
 	session__interval(s, &smp);
 	if (smp.ns > 1000000)
 		keep(x, s, &smp);
 	if (why != STOP_OUTPUT && smp.ns > 1000000)
 		emit(&o, s, &smp, false);
+	if (why != STOP_OUTPUT && !o.err)
+		emit_episodes(&o, s, &episodes_seen, true);
 	session__total(s, &smp);
 	if (o.err || !emit(&o, s, &smp, true)) {
 		say_output_error(o.err);

@@ -15,9 +15,10 @@
 
 /*
  * Version of the snapshot file's schema; later versions only add keys. 2
- * added start, end, target.maxmemory, probe_plan, notes and unavailable.
+ * added start, end, target.maxmemory, probe_plan, notes and unavailable;
+ * 3 episodes and heat_map.
  */
-#define REPORT_SCHEMA 2
+#define REPORT_SCHEMA 3
 
 /* One funclatency-style histogram: "     usecs : count distribution" rows with star bars. */
 void text_hist(FILE *f, const struct hist *h, const char *label, bool bytes, int stars);
@@ -37,5 +38,32 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
  */
 void json_snapshot_head(struct jw *w, const struct session *s, const struct sample *total,
 			uint64_t start_real_ns, size_t dropped);
+
+/* ------------------------------------------------------------------ */
+/* Storm episodes and the heat map (report_storm.c)                     */
+/* ------------------------------------------------------------------ */
+
+struct episode;
+struct episode_cycle;
+struct verdict;
+
+/* Why S has no episodes and no heat map (nothing tells evicting calls apart); NULL when it has them. */
+const char *storm_unavailable(const struct session *s);
+/* The verdict on EP, for S's target. */
+void storm_verdict(const struct session *s, const struct episode *ep, struct verdict *v);
+
+/* Seconds for people: "14.6 s", "2m10s", "1h05m"; "?" for NAN. */
+void format_seconds(double s, char *buf, size_t len);
+/* "growth 2m10s (from 12 MiB), burst 14.6 s, reclaim 35.0 s (to 9 MiB); period 3m00s", what is known of it. */
+void cycle_words(const struct episode_cycle *c, double burst_s, char *buf, size_t len);
+
+/* The text block of an episode, printed when it ends. */
+void text_episode(FILE *f, const struct session *s, const struct episode *ep);
+/* Its JSON object: a line of --json (type "episode") and an item of a snapshot's episodes. */
+void json_episode(struct jw *w, const struct session *s, const struct episode *ep);
+/* Every episode that ended at or after FROM_REAL_NS, and the one going on, as an array. */
+void json_episodes(struct jw *w, const struct session *s, uint64_t from_real_ns);
+/* The heat map's seconds from FROM_REAL_NS on (those with eviction), as an object; null without one. */
+void json_heat_map(struct jw *w, const struct session *s, uint64_t from_real_ns);
 
 #endif /* REDPROF_REPORT_H */

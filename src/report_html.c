@@ -19,6 +19,7 @@
 
 #include "report.h"
 #include "report_html.h"
+#include "report_html_storm.h"
 #include "report_svg.h"
 #include "util.h"
 
@@ -84,15 +85,8 @@ static const char *described(enum measure m)
  */
 static void percentiles(const struct hist *h, double out[NPCT])
 {
-	for (int i = 0; i < NPCT - 1; i++) {
-		double v = hist_quantile(h, pct_q[i]);
-
-		if (!isnan(v) && v > (double)h->max)
-			v = (double)h->max;
-		if (!isnan(v) && v < (double)h->min)
-			v = (double)h->min;
-		out[i] = v;
-	}
+	for (int i = 0; i < NPCT - 1; i++)
+		out[i] = hist_percentile(h, pct_q[i]);
 	out[NPCT - 1] = h->count ? (double)h->max : NAN;
 }
 
@@ -259,7 +253,7 @@ static void page_head(struct report *r)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", r->f);
 	fprintf(r->f, "redprof: %s PID %lld%s</title>\n", server, (long long)a->pid,
 		r->nsides > 1 ? ", before and after" : "");
-	fprintf(r->f, "<style>\n%s%s</style>\n</head>\n<body>\n<main>\n", page_css, svg_css);
+	fprintf(r->f, "<style>\n%s%s%s</style>\n</head>\n<body>\n<main>\n", page_css, svg_css, storm_css);
 }
 
 static void capture_words(const struct side *sd, char *buf, size_t len)
@@ -971,6 +965,12 @@ static void html(struct report *r)
 		hist_section(r, "latency", title, latency_all_ms, 1);
 	hist_section(r, "rounds", "What each eviction round had to free", round_ms, 2);
 	timeline_section(r);
+	{
+		const struct snapshot *snaps[2] = { r->side[0].s, r->nsides > 1 ? r->side[1].s : NULL };
+		const char *names[2] = { r->side[0].name, r->nsides > 1 ? r->side[1].name : NULL };
+
+		storm_html(r->f, snaps, names, r->nsides);
+	}
 	/* With the split shown, all calls together go with the rest. */
 	hist_section(r, "variables", "getMaxmemoryState's other variables, and all calls",
 		     vars_ms, split ? 4 : 3);

@@ -320,6 +320,12 @@ void json_snapshot_head(struct jw *w, const struct session *s, const struct samp
 		jw_str(w, s->plan.why_no_values[0] ? s->plan.why_no_values
 						   : "the offset file does not say where the server keeps maxmemory");
 	}
+	if (storm_unavailable(s)) {
+		jw_key(w, "episodes");
+		jw_str(w, storm_unavailable(s));
+		jw_key(w, "heat_map");
+		jw_str(w, storm_unavailable(s));
+	}
 	jw_obj_end(w);
 	jw_key(w, "intervals_dropped");
 	jw_u64(w, dropped);

@@ -36,21 +36,26 @@ static size_t calls(const struct session *s, const struct sample *smp, struct se
 	return s->plan.light && measure_unavailable(s, smp, M_COMMANDS) ? 0 : one(out, smp->calls);
 }
 
-static size_t returns(const struct session *s, const struct sample *smp, struct series_value *out)
+size_t series_returns(const struct session *s, const uint64_t returns[EV_NRETS], struct series_value *out)
 {
 	static const char *const modern[] = { "EVICT_OK", "EVICT_RUNNING", "EVICT_FAIL" };
 	size_t n = 0;
 
 	if (s->t->legacy) {
-		n += labelled(&out[n], "C_OK", smp->returns[EV_RET_0]);
-		n += labelled(&out[n], "C_ERR", smp->returns[EV_RET_MINUS1]);
+		n += labelled(&out[n], "C_OK", returns[EV_RET_0]);
+		n += labelled(&out[n], "C_ERR", returns[EV_RET_MINUS1]);
 	} else {
 		for (int i = 0; i < 3; i++)
-			n += labelled(&out[n], modern[i], smp->returns[i]);
+			n += labelled(&out[n], modern[i], returns[i]);
 	}
-	if (smp->returns[EV_RET_OTHER])
-		n += labelled(&out[n], "other", smp->returns[EV_RET_OTHER]);
+	if (returns[EV_RET_OTHER])
+		n += labelled(&out[n], "other", returns[EV_RET_OTHER]);
 	return n;
+}
+
+static size_t returns(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return series_returns(s, smp->returns, out);
 }
 
 static size_t evicting_calls(const struct session *s, const struct sample *smp, struct series_value *out)

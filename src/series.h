@@ -43,6 +43,9 @@ struct series {
 	size_t (*values)(const struct session *s, const struct sample *smp, struct series_value *out);
 };
 
+/* Calls by return value RETURNS, labelled as the "returns" series labels them (an episode's, too). */
+size_t series_returns(const struct session *s, const uint64_t returns[EV_NRETS], struct series_value *out);
+
 extern const struct series series_table[];
 extern const size_t series_count;
 

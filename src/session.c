@@ -226,6 +226,7 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 	}
 	s->pidfd = (int)syscall(SYS_pidfd_open, s->t->pid, 0);
 	s->start_ns = s->prev_ns = s->base_ns = now_mono_ns();
+	s->storm = storm__open(probes__slices(s->probes), s->probes->slice_shift_ns, s->start_ns);
 	s->prev_cmds_err = s->base_cmds_err = snapshot(s, &s->prev, &s->prev_cmds);
 	s->base = s->prev;
 	s->base_cmds = s->prev_cmds;
@@ -241,6 +242,7 @@ void session__close(struct session *s)
 {
 	if (!s)
 		return;
+	storm__close(s->storm);
 	probes__destroy(s->probes);
 	used_memory_close(s->used_memory);
 	target__close(s->t);
@@ -311,6 +313,7 @@ void session__interval(struct session *s, struct sample *out)
 	commands_between(s, out, s->prev_cmds, s->prev_cmds_err, cmds, err);
 	read_memory_gauges(s, out);
 	light_sample(s, out);
+	storm__interval(s->storm, out, now);
 
 	s->prev = cur;
 	if (!err)

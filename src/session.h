@@ -14,6 +14,7 @@
 #include "probe_plan.h"
 #include "probes.h"
 #include "sample.h"
+#include "storm.h"
 #include "target.h"
 
 struct session_opts {
@@ -64,6 +65,7 @@ struct session {
 	struct ev_totals prev, base;	/* snapshots: last interval's end, capture start */
 	uint64_t prev_cmds, base_cmds;	/* server.stat_numcommands */
 	int prev_cmds_err, base_cmds_err;	/* 0: read then; else why not, and the value is older */
+	struct storm *storm;		/* episodes and the heat map, fed each interval */
 };
 
 int session__open(const struct session_opts *o, struct session **out, struct session_error *e);

@@ -226,6 +226,138 @@ static int read_total(struct reader *r, json_t *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* Storm episodes and the heat map (schema 3)                           */
+/* ------------------------------------------------------------------ */
+
+/* A number, or NAN when absent or null. */
+static double get_real(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void read_quantiles(json_t *o, double out[4])
+{
+	static const char *const keys[4] = { "p50", "p90", "p99", "max" };
+
+	for (int i = 0; i < 4; i++)
+		out[i] = get_real(o, keys[i]);
+}
+
+static int read_episode(struct reader *r, json_t *o)
+{
+	struct snapshot *s = r->s;
+	json_t *cycle = json_object_get(o, "cycle"), *verdict = json_object_get(o, "verdict");
+	json_t *returns = json_object_get(o, "returns"), *cmds = json_object_get(o, "commands_per_s");
+	struct snap_episode *ep;
+	const char *v;
+	double start = parse_time(json_string_value(json_object_get(o, "start")));
+	double end = parse_time(json_string_value(json_object_get(o, "end")));
+
+	if (isnan(start) || isnan(end))
+		return fail(r, "an episode has no start or end of the form 2026-11-23T10:00:01.250Z");
+	s->episodes = xreallocarray(s->episodes, s->nepisodes + 1, sizeof(*s->episodes));
+	ep = &s->episodes[s->nepisodes++];
+	memset(ep, 0, sizeof(*ep));
+	ep->id = (unsigned)get_u64(o, "id", NULL);
+	ep->ongoing = json_is_true(json_object_get(o, "ongoing"));
+	copy_str(o, "start", ep->start_ts, sizeof(ep->start_ts));
+	if (isnan(r->start))
+		r->start = start;
+	ep->start = start - r->start;
+	ep->end = end - r->start;
+	ep->duration = get_real(o, "duration_s");
+	ep->evict_time = get_real(o, "evict_time_s");
+	ep->share = get_real(o, "evict_time_share");
+	ep->evicting_calls = get_u64(o, "evicting_calls", NULL);
+	ep->keys = get_u64(o, "keys_evicted", &ep->has_keys);
+	ep->running = get_u64(returns, "EVICT_RUNNING", NULL);
+	ep->refused = get_u64(returns, "EVICT_FAIL", NULL) + get_u64(returns, "C_ERR", NULL);
+	ep->cmds[0] = get_real(cmds, "before");
+	ep->cmds[1] = get_real(cmds, "during");
+	ep->cmds[2] = get_real(cmds, "after");
+	read_quantiles(json_object_get(o, "mem_tofree"), ep->tofree);
+	read_quantiles(json_object_get(o, "round_latency_ns"), ep->latency_ns);
+	ep->growth = get_real(cycle, "growth_s");
+	ep->growth_before_capture = json_is_true(json_object_get(cycle, "growth_before_capture"));
+	ep->reclaim = get_real(cycle, "reclaim_s");
+	ep->period = get_real(cycle, "period_s");
+	copy_str(verdict, "pace", ep->pace, sizeof(ep->pace));
+	v = json_string_value(json_object_get(verdict, "text"));
+	ep->verdict = xstrdup(v ? v : "not in this file");
+	v = json_string_value(json_object_get(json_object_get(verdict, "unavailable"), "backlog_feedback"));
+	ep->backlog_why = v ? xstrdup(v) : NULL;
+	return 0;
+}
+
+/* A column's NAME: an array of HEAT_SLICES_PER_S counts. */
+static int read_slices(struct reader *r, json_t *col, const char *name, uint32_t out[HEAT_SLICES_PER_S])
+{
+	json_t *a = json_object_get(col, name), *v;
+	size_t i;
+
+	if (json_array_size(a) != HEAT_SLICES_PER_S)
+		return fail(r, "a heat-map column's %s is not %u numbers", name, HEAT_SLICES_PER_S);
+	json_array_foreach(a, i, v) {
+		uint64_t n = as_u64(json_number_value(v));
+
+		out[i] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	}
+	return 0;
+}
+
+static int read_heat(struct reader *r, json_t *o)
+{
+	struct snap_heat *h = &r->s->heat;
+	json_t *cols = json_object_get(o, "columns"), *c;
+	size_t i;
+	int err;
+
+	if (!json_is_object(o))
+		return 0;
+	if (get_real(o, "slice_s") != (double)EV_SLICE_NS / 1e9)
+		return fail(r, "its heat map's slices are not %g s: a later redprof's?", (double)EV_SLICE_NS / 1e9);
+	h->present = true;
+	h->lost = get_u64(o, "slices_lost", NULL);
+	h->capture_start = r->start;
+	h->col = xcalloc(json_array_size(cols) + 1, sizeof(*h->col));
+	json_array_foreach(cols, i, c) {
+		struct heat_column *col = &h->col[h->n];
+
+		col->second = get_u64(c, "second", NULL);
+		err = read_slices(r, c, "busy_ns", col->busy_ns);
+		if (!err)
+			err = read_slices(r, c, "calls", col->calls);
+		if (err)
+			return err;
+		if (h->n && col->second <= h->col[h->n - 1].second)
+			return fail(r, "its heat map's columns are not in order of time");
+		h->n++;
+	}
+	return 0;
+}
+
+static int read_storm(struct reader *r, json_t *o)
+{
+	json_t *eps = json_object_get(o, "episodes"), *ep;
+	const char *why = json_string_value(json_object_get(json_object_get(o, "unavailable"), "episodes"));
+	size_t i;
+	int err;
+
+	if (why)
+		r->s->storm_why = xstrdup(why);
+	else if (!json_is_array(eps))
+		r->s->storm_why = xstrdup("this file is older than episodes (snapshot schema 3)");
+	json_array_foreach(eps, i, ep) {
+		err = read_episode(r, ep);
+		if (err)
+			return err;
+	}
+	return read_heat(r, json_object_get(o, "heat_map"));
+}
+
+/* ------------------------------------------------------------------ */
 /* The snapshot header                                                  */
 /* ------------------------------------------------------------------ */
 
@@ -278,7 +410,8 @@ static int read_snapshot(struct reader *r, json_t *o)
 		if (err)
 			return err;
 	}
-	return read_total(r, total);
+	err = read_total(r, total);
+	return err ? err : read_storm(r, o);
 }
 
 /* The line of byte OFF in BUF, for messages about a value that starts there. */
@@ -309,6 +442,8 @@ static int read_value(struct reader *r, json_t *o, bool *have_total)
 	r->s->lines = true;
 	if (type && !strcmp(type, "interval"))
 		return read_interval(r, o);
+	if (type && !strcmp(type, "episode"))
+		return read_episode(r, o);
 	if (type && !strcmp(type, "total")) {
 		*have_total = true;
 		return read_total(r, o);
@@ -400,5 +535,12 @@ void snapshot__free(struct snapshot *s)
 	for (int m = 0; m < M_NMEASURES; m++)
 		free(s->why[m]);
 	free(s->points);
+	for (size_t i = 0; i < s->nepisodes; i++) {
+		free(s->episodes[i].verdict);
+		free(s->episodes[i].backlog_why);
+	}
+	free(s->episodes);
+	free(s->heat.col);
+	free(s->storm_why);
 	free(s);
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heatmap.h"
 #include "hist.h"
 #include "measures.h"
 
@@ -41,6 +42,34 @@ struct snap_hist {
 	struct hist h;			/* slots in UNIT; sum, min and max in base units (ns, bytes, keys) */
 };
 
+/* A storm episode as the file gives it; times in seconds since the capture's start, NAN when absent. */
+struct snap_episode {
+	unsigned id;
+	bool ongoing;
+	char start_ts[40];		/* ISO 8601 */
+	double start, end, duration;
+	double evict_time, share;	/* seconds, 0..1 */
+	uint64_t evicting_calls, keys;
+	bool has_keys;
+	uint64_t running, refused;	/* EVICT_RUNNING; EVICT_FAIL or C_ERR */
+	double cmds[3];			/* commands/s before, during, after */
+	double tofree[4], latency_ns[4];	/* p50, p90, p99, max */
+	double growth, reclaim, period;
+	bool growth_before_capture;
+	char pace[16];			/* "keeping_up", "falling_behind" */
+	char *verdict;			/* its words */
+	char *backlog_why;		/* why the backlog finding is unavailable */
+};
+
+/* The heat map of a snapshot file. */
+struct snap_heat {
+	bool present;
+	struct heat_column *col;	/* seconds with eviction, in order */
+	size_t n;
+	uint64_t lost;			/* slices_lost */
+	double capture_start;		/* the capture's start, seconds since the epoch */
+};
+
 struct snapshot {
 	char path[PATH_MAX];
 	bool lines;			/* JSON Lines of --json, not a snapshot file */
@@ -59,6 +88,10 @@ struct snapshot {
 	struct snap_counts total;
 	struct snap_hist hist[M_NHISTS];
 	char *why[M_NMEASURES];		/* why a measure is unavailable, NULL when it is not */
+	struct snap_episode *episodes;	/* schema 3, or "episode" lines */
+	size_t nepisodes;
+	struct snap_heat heat;		/* schema 3 */
+	char *storm_why;		/* why the file has no episodes or heat map, NULL when it could have */
 };
 
 /*

@@ -29,6 +29,7 @@
 #include "profile.h"
 #include "report.h"
 #include "tui.h"
+#include "tui_storm.h"
 #include "util.h"
 
 #define TIMELINE_CAP 1024	/* intervals the timelines remember: wider than a screen */
@@ -66,6 +67,8 @@ struct tui {
 	struct view shown;
 	int unit;			/* of the latency panel; JSON keeps --units */
 	bool cumulative, paused, help;
+	bool storm;			/* the storm screen (e) instead of the panels */
+	struct storm_view storm_view;
 	enum panel_id focus;
 	char message[PATH_MAX + 128];	/* the last save or reset, on its own row */
 	char **saved;			/* snapshot files, repeated after exit */
@@ -145,6 +148,7 @@ static void show(struct tui *t)
 	t->shown.interval = t->last;
 	session__total(t->s, &t->shown.total);
 	t->shown.tl = t->tl;
+	storm_view_show(&t->storm_view, t->s);
 }
 
 static void collect(struct tui *t)
@@ -224,13 +228,13 @@ static void cost_field(const struct tui *t, struct fields *fs, int a)
 	uint64_t by_class[SITE_NCLASSES], hits = 0;
 
 	if (!t->shown.have || !smp->ns) {
-		field_add(fs, a, "probes: %s", t->s->plan.light ? "light" : "full");
+		field_add(fs, a, "probes %s", t->s->plan.light ? "light" : "full");
 		return;
 	}
 	session__hits_by_class(t->s, smp, by_class);
 	for (int c = 0; c < SITE_NCLASSES; c++)
 		hits += by_class[c];
-	field_add(fs, a, "probes: %s %.2f/cmd ~%.1f%% CPU", t->s->plan.light ? "light" : "full",
+	field_add(fs, a, "probes %s %.2f/cmd %.1f%% CPU", t->s->plan.light ? "light" : "full",
 		  smp->commands ? (double)hits / (double)smp->commands : 0,
 		  100 * session__probe_cpu_ns(t->s, smp) / (double)smp->ns);
 }
@@ -313,9 +317,13 @@ static void draw_status(const struct tui *t, const struct sample *smp, struct re
 		field_add(&fs, A_NORMAL, "no %s calls: no commands", target__evict_name(s->t));
 	} else if (!measure_unavailable(s, smp, M_EVICTING_CALLS)) {
 		if (smp->evicting_calls) {
+			const struct episode *storm = storm_view_ongoing(&t->storm_view);
+
 			field_add(&fs, crt_attr(CRT_ALERT), " EVICTING ");
 			field_add(&fs, A_BOLD, "%.0f%% of calls evict",
 				  100.0 * (double)smp->evicting_calls / (double)smp->calls);
+			if (storm)
+				field_add(&fs, A_BOLD, "storm #%u, %.0f s", storm->id, episode_duration_s(storm));
 		} else {
 			field_add(&fs, crt_attr(CRT_NOOP), "not evicting: memory is under maxmemory");
 		}
@@ -341,7 +349,7 @@ static void draw_footer(const struct tui *t, struct rect r)
 		{ "c", t->cumulative ? "per interval" : "cumulative" },
 		{ "u", "units" },
 		{ "s", "save" },
-		{ "tab", "focus" },
+		{ "e", t->storm ? "histograms" : "storm" },
 		{ "?", "help" },
 	};
 	int x = 0;
@@ -365,6 +373,7 @@ static void draw_help(const struct tui *t)
 		"  mem_tofree  bytes each eviction round must free",
 		"  throughput  commands/s and keys evicted/s, one bar per interval",
 		share,
+		"  storm (e)   a heat map of eviction, the episodes and their verdict",
 		"",
 		"keys",
 		"  q           quit; the terminal is restored (Ctrl-C too)",
@@ -374,6 +383,7 @@ static void draw_help(const struct tui *t)
 		"  u           latency units: nsecs, usecs, msecs",
 		"  s           save a snapshot (JSON, see redprof(8)) in this directory",
 		"  tab, arrows move the focus; the focused panel gets the spare rows",
+		"  e           the storm screen and back; up/down select an episode",
 		"  ?           this help; any key closes it",
 	};
 	int w = 0, h = (int)ARRAY_SIZE(lines) + 2;
@@ -725,7 +735,9 @@ static void draw(const struct tui *t)
 		panel_text(rect_below(screen, y++), 0, 1, A_NORMAL, "%s", t->message);
 	body = rect_below(screen, y);
 	body.h--;
-	if (t->shown.have) {
+	if (t->shown.have && t->storm) {
+		storm_view_draw(&t->storm_view, t->s, body, crt_attr(CRT_TITLE));
+	} else if (t->shown.have) {
 		layout(t, smp, body, r);
 		for (int p = 0; p < P_N; p++)
 			panels[p](t, smp, r[p], crt_attr((int)t->focus == p ? CRT_FOCUS : CRT_TITLE));
@@ -750,6 +762,8 @@ static bool key(struct tui *t, int ch)
 		t->help = false;
 		return ch != 'q';
 	}
+	if (t->storm && storm_view_key(&t->storm_view, ch))
+		return true;
 	switch (ch) {
 	case 'q':
 		return false;
@@ -769,6 +783,9 @@ static bool key(struct tui *t, int ch)
 		break;
 	case 's':
 		save(t);
+		break;
+	case 'e':
+		t->storm = !t->storm;
 		break;
 	case '\t':
 	case KEY_RIGHT:

@@ -100,10 +100,12 @@ def cmd_schema(schema_path, snap_path, jsonl=None):
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(snap))
     checked = "the snapshot"
     if jsonl:
-        line = jsonschema.Draft202012Validator({"$ref": "#/$defs/sample", "$defs": schema["$defs"]})
+        # Episodes have their own definition; every other line is a sample.
+        line = {t: jsonschema.Draft202012Validator({"$ref": "#/$defs/" + t, "$defs": schema["$defs"]})
+                for t in ("sample", "episode")}
         lines = [json.loads(l) for l in open(jsonl) if l.strip()]
         for obj in lines:
-            errors += list(line.iter_errors(obj))
+            errors += list(line["episode" if obj.get("type") == "episode" else "sample"].iter_errors(obj))
         checked += " and %d JSON Lines" % len(lines)
     # The checker must be able to fail: a damaged copy has to be refused.
     bad = copy.deepcopy(snap)

@@ -15,77 +15,8 @@ require_cmd tmux redis-server redis-cli redis-benchmark jq
 
 plan 53
 
-# A private server: its own socket in the test's directory, no configuration.
-tm() { tmux -S "$TMPDIR_T/tmux" -f /dev/null "$@"; }
-trap 'tm kill-server >/dev/null 2>&1; cleanup' EXIT
-
-# The server outlives the panes it runs: dead panes stay to be read.
-tm start-server \; set -g remain-on-exit on \; new-session -d -s keep "sleep 600" ||
-	bail "cannot start a private tmux server"
-
-# ui NAME W H ENV...: redprof in a session of its own, on a WxH pane, in
-# $TMPDIR_T (where snapshots land); ENV are VAR=value words, then "--" and
-# redprof's arguments. The pane's shell prints redprof's exit status when
-# it ends (tmux 3.3 does not always reap a pane in time to report it) and
-# outlives Ctrl-C; redprof gets the signal as it would at a prompt.
-ui() {
-	local name=$1 w=$2 h=$3 envs=()
-	shift 3
-	while [ "$1" != -- ]; do
-		envs+=("$1")
-		shift
-	done
-	shift
-	tm new-session -d -s "$name" -x "$w" -y "$h" -c "$TMPDIR_T" \
-		"trap : INT; env ${envs[*]} $REDPROF $*; echo \"redprof exit status \$?\""
-}
-
-# redprof_pid TARGET: redprof's PID, the child of the pane's shell.
-redprof_pid() {
-	pgrep -P "$(tm display -p -t "$1" '#{pane_pid}')"
-}
-
-# wait_screen TARGET ERE [SECS]: until the pane shows ERE; leaves it in $SCREEN.
-wait_screen() {
-	local n=${3:-15}
-	for _ in $(seq $((n * 10))); do
-		SCREEN=$(tm capture-pane -p -t "$1" 2>/dev/null)
-		grep -Eq -- "$2" <<<"$SCREEN" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_gone TARGET ERE [SECS]: until the pane no longer shows ERE.
-wait_gone() {
-	local n=${3:-10}
-	for _ in $(seq $((n * 10))); do
-		SCREEN=$(tm capture-pane -p -t "$1" 2>/dev/null)
-		grep -Eq -- "$2" <<<"$SCREEN" || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# finished TARGET: waits for redprof in TARGET to end, then says
-# "status S, alt A, keypad K": its exit status, and whether the terminal is
-# still on the alternate screen and in keypad mode.
-finished() {
-	local status
-	wait_screen "$1" 'redprof exit status [0-9]+' 10 || { echo "still running"; return; }
-	status=$(grep -oE 'redprof exit status [0-9]+' <<<"$SCREEN" | tr -dc 0-9)
-	for _ in $(seq 50); do
-		[ "$(tm display -p -t "$1" '#{pane_dead}')" = 1 ] && break
-		sleep 0.1
-	done
-	tm display -p -t "$1" "status $status, alt #{alternate_on}, keypad #{keypad_cursor_flag}"
-}
-
-# colours: how many colour parameters the pane's SGR sequences carry.
-colours() {
-	tm capture-pane -e -p -t "$1" | grep -aoE $'\e\\[[0-9;]*m' | tr -d '\033[m' | tr ';' '\n' |
-		grep -Ecx '3[0-8]|4[0-8]|9[0-7]|10[0-7]'
-}
+. "$top_srcdir/t/tmux.sh"
+tmux_start
 
 # A histogram row: "lo -> hi : count |***   |".
 ROW='[0-9]+[KMG]? -> [0-9]+[KMG]? +: [0-9]+ +\|\*+ *\|'
@@ -110,7 +41,7 @@ done
 ok $? "latency histogram rows have bars"
 grep -q 'calls that did not evict: not timed by the light plan' <<<"$first" && grep -q 'calls that evicted' <<<"$first"
 ok $? "the light plan's latency panel shows evicting calls and says it does not time the others"
-grep -Eq 'probes: light [0-9.]+/cmd ~[0-9.]+% CPU' <<<"$first"
+grep -Eq 'probes light [0-9.]+/cmd [0-9.]+% CPU' <<<"$first"
 ok $? "the header says what the probes cost Redis"
 awk '/ mem_tofree/ { p = 1; next } /─ / { p = 0 } p' <<<"$first" | grep -Eq "$ROW"
 ok $? "the mem_tofree panel has rows with bars"
@@ -139,7 +70,7 @@ ok $? "s says where the snapshot went"
 snap=$TMPDIR_T/$(grep -oE 'snapshot saved: [^ ]+\.json' <<<"$SCREEN" | cut -d' ' -f3)
 [ -f "$snap" ]
 ok $? "the snapshot file exists in the current directory ($(basename "$snap"))"
-jq -e --argjson pid "$evict_PID" '.schema == 2 and .target.pid == $pid and .total.type == "total"
+jq -e --argjson pid "$evict_PID" '.schema == 3 and .target.pid == $pid and .total.type == "total"
 	and (.intervals | length) > 0 and ([.intervals[].type] | unique) == ["interval"]' "$snap" >/dev/null
 ok $? "the snapshot parses and follows the snapshot schema"
 # An interval (0.5 s) that began after PAUSED showed ended before the snapshot.
@@ -184,7 +115,7 @@ small=$SCREEN
 is "$(wc -l <<<"$small")" 24 "at 80x24 the screen has 24 rows"
 [ "$(LC_ALL=C.UTF-8 wc -L <<<"$small")" -le 80 ]
 ok $? "no row is wider than 80 columns"
-grep -q "PID $evict_PID" <<<"$small" && grep -Eq 'probes: light [0-9.]+/cmd' <<<"$small"
+grep -q "PID $evict_PID" <<<"$small" && grep -Eq 'probes light [0-9.]+/cmd' <<<"$small"
 ok $? "the header still fits at 80x24, with what the probes cost (the interval gives way first)"
 [ "$(grep -Ec "$ROW" <<<"$small")" -ge 2 ] && grep -q ' mem_tofree' <<<"$small" &&
 	grep -q '^commands/s' <<<"$small" && grep -q 'q quit' <<<"$(tail -n 1 <<<"$small")"

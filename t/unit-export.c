@@ -302,7 +302,9 @@ static void test_writers(void)
 	out = write_capture(EXPORT_JSON, c, &c->all);
 	j = json_loads(out, 0, &je);
 	ok(j != NULL, "the JSON export parses%s%s", j ? "" : ": ", j ? "" : je.text);
-	is_u64(json_integer_value(json_object_get(j, "schema")), 2, "it is schema 2");
+	is_u64(json_integer_value(json_object_get(j, "schema")), 3, "it is schema 3");
+	ok(json_array_size(json_object_get(j, "episodes")) == 0 && json_is_null(json_object_get(j, "heat_map")),
+	   "a session without probes has no episodes and no heat map");
 	is_u64(json_array_size(json_object_get(j, "intervals")), 3, "it has the three intervals");
 	is_u64(json_integer_value(json_object_get(json_object_get(j, "total"), "commands")), 6,
 	       "its total is their sum");

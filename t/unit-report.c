@@ -242,7 +242,7 @@ static void legacy_and_snapshot(struct session *s, struct sample *smp)
 	jw_key(&w, "total");
 	json_sample(&w, s, smp, EV_USEC, "total");
 	jw_obj_end(&w);
-	holds(w.buf, "snapshot", "{\"schema\":2,\"redprof\":\"" PACKAGE_VERSION "\",\"start\":\"1970-01-01T00:00:00.000Z\"",
+	holds(w.buf, "snapshot", "{\"schema\":3,\"redprof\":\"" PACKAGE_VERSION "\",\"start\":\"1970-01-01T00:00:00.000Z\"",
 	      "\"target\":{\"pid\":0,\"exe\":\"", "\"server\":\"redis\",\"evict_function\":\"freeMemoryIfNeeded\",",
 	      "\"offsets\":{\"source\":\"generated on the fly\",\"strategy\":\"disasm\"}",
 	      "\"intervals_dropped\":5,\"intervals\":[{\"type\":\"interval\",\"n\":1},{\"type\":\"interval\",\"n\":2}],"

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * report_html_storm.h: the report's storm sections: the episodes with
+ * their cycle and verdict, and the sub-second heat map as inline SVG
+ * (flamescope's picture: a column a second, 20 ms rows, colour the share
+ * of each the main thread spent evicting), for one capture or for a
+ * before and an after.
+ */
+#ifndef REDPROF_REPORT_HTML_STORM_H
+#define REDPROF_REPORT_HTML_STORM_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "snapshot.h"
+
+/* The sections' own style, for the page's <style>. */
+extern const char storm_css[];
+
+/* The episodes and heat-map sections of snapshots S[0..N), named NAMES[i] (NULL alone). */
+void storm_html(FILE *f, const struct snapshot *const *s, const char *const *names, size_t n);
+
+#endif /* REDPROF_REPORT_HTML_STORM_H */
