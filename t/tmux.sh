@@ -37,11 +37,18 @@ redprof_pid() {
 }
 
 # wait_screen TARGET ERE [SECS]: until the pane shows ERE; leaves it in $SCREEN.
+# A capture can land while tmux is still taking in a frame (on a busy
+# machine, the rows above one panel new and the rest from the frame before),
+# so the screen counts only once a second capture 0.15 s later is the same.
 wait_screen() {
-	local n=${3:-15}
+	local n=${3:-15} again
 	for _ in $(seq $((n * 10))); do
 		SCREEN=$(tm capture-pane -p -t "$1" 2>/dev/null)
-		grep -Eq -- "$2" <<<"$SCREEN" && return 0
+		if grep -Eq -- "$2" <<<"$SCREEN"; then
+			sleep 0.15
+			again=$(tm capture-pane -p -t "$1" 2>/dev/null)
+			[ "$again" = "$SCREEN" ] && return 0
+		fi
 		sleep 0.1
 	done
 	return 1
