@@ -140,16 +140,15 @@ static int generate(const struct offsets_env *env)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int rc, err;
+	int rc, err = 0;
 
 	rc = open_target(env, env->arg, &t);
 	if (rc)
 		return rc;
-	err = analysis__generate(t->an, t->flavor, t->version, env->strategy, &o, &r);
-	if (err) {
+	if (analysis__generate(t->an, t->flavor, t->version, env->strategy, &o, &r)) {
 		fprintf(stderr, "redprof: cannot generate offsets for %s: %s\n", t->exe, r.why);
 		target__close(t);
-		return err == -ENODATA && env->strategy == STRATEGY_DWARF ? EXIT_TARGET : EXIT_TARGET;
+		return EXIT_TARGET;
 	}
 	fprintf(stderr, "redprof: %s %s, build-id %s: %s strategy\n", t->flavor, t->version[0] ? t->version : "",
 		t->img->build_id, strategy_name(r.strategy));
