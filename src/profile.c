@@ -35,7 +35,7 @@
 
 static int arm(struct clock_loop *l)
 {
-	uint64_t at = l->next_ns;
+	uint64_t at = l->next_ns < l->drain_ns ? l->next_ns : l->drain_ns;
 	struct itimerspec its = { 0 };
 
 	if (l->end_ns && l->end_ns < at)
@@ -92,6 +92,7 @@ int loop_open(struct clock_loop *l, const struct session *s, const struct env *e
 	}
 	l->interval_ns = (uint64_t)(env->interval * 1e9);
 	l->next_ns = s->start_ns + l->interval_ns;
+	l->drain_ns = s->start_ns + STORM_DRAIN_EVERY_NS;
 	if (env->duration > 0)
 		l->end_ns = s->start_ns + (uint64_t)(env->duration * 1e9);
 	err = arm(l);
@@ -147,6 +148,11 @@ enum stop_reason loop_wait(struct clock_loop *l, const struct session *s, int ex
 			now = now_mono_ns();
 			if (l->end_ns && now >= l->end_ns)
 				return STOP_DURATION;
+			/* An interval longer than the ring would otherwise lose its first slices. */
+			if (now >= l->drain_ns) {
+				storm__drain(s->storm, now);
+				l->drain_ns = now + STORM_DRAIN_EVERY_NS;
+			}
 			if (now >= l->next_ns) {
 				while (l->next_ns <= now)
 					l->next_ns += l->interval_ns;

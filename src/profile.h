@@ -21,6 +21,7 @@ struct clock_loop {
 	int timerfd, sigfd, pidfd;
 	uint64_t interval_ns, end_ns;	/* end_ns 0: no duration */
 	uint64_t next_ns;		/* next interval end */
+	uint64_t drain_ns;		/* next drain of the heat map's ring between interval ends */
 };
 
 /*

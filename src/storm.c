@@ -30,8 +30,13 @@ void storm__close(struct storm *st)
 	free(st);
 }
 
+void storm__drain(struct storm *st, uint64_t now_mono_ns)
+{
+	heat__drain(st->heat, st->ring, now_mono_ns - STORM_DRAIN_GUARD_NS);
+}
+
 void storm__interval(struct storm *st, const struct sample *iv, uint64_t end_mono_ns)
 {
-	heat__drain(st->heat, st->ring, end_mono_ns - STORM_DRAIN_GUARD_NS);
+	storm__drain(st, end_mono_ns);
 	episodes__add(st->episodes, iv, end_mono_ns);
 }

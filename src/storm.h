@@ -16,6 +16,8 @@
 
 /* Slices end this long before an interval's end before they are read: calls in flight may still write them. */
 #define STORM_DRAIN_GUARD_NS 1000000ULL
+/* The ring holds EV_SLICES (81.92 s): drained at least this often, an interval of any length loses none. */
+#define STORM_DRAIN_EVERY_NS (30 * 1000000000ULL)
 
 struct storm {
 	const struct ev_slice *ring;	/* the kernel's, in the probes' memory */
@@ -29,6 +31,9 @@ struct storm {
  */
 struct storm *storm__open(const struct ev_slice *ring, uint64_t shift_ns, uint64_t start_mono_ns);
 void storm__close(struct storm *st);
+
+/* The slices that ended by NOW_MONO_NS are moved from the ring to the heat map. */
+void storm__drain(struct storm *st, uint64_t now_mono_ns);
 
 /* Interval IV ended at END_MONO_NS: its slices are drained, then it goes to the episodes. */
 void storm__interval(struct storm *st, const struct sample *iv, uint64_t end_mono_ns);

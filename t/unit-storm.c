@@ -17,6 +17,7 @@
 
 #include "episode.h"
 #include "heatmap.h"
+#include "storm.h"
 #include "tap.h"
 #include "verdict.h"
 
@@ -389,6 +390,39 @@ static void test_heat(void)
 	heat__free(h);
 }
 
+/*
+ * A 200 s interval, one evicting call a second written as time goes on:
+ * drained every STORM_DRAIN_EVERY_NS as the capture loop does, no slice is
+ * lost; drained once at its end, all but the ring's last 81.92 s are.
+ */
+static void test_long_interval(void)
+{
+	static struct ev_slice ring[EV_SLICES];
+	struct storm *st = storm__open(ring, SHIFT, T0);
+	struct heat *once = heat__new(T0, SHIFT, (int64_t)REAL_MINUS_MONO);
+	uint64_t drain = T0 + STORM_DRAIN_EVERY_NS;
+
+	ok(STORM_DRAIN_EVERY_NS + 2 * STORM_DRAIN_GUARD_NS < EV_SLICES * EV_SLICE_NS,
+	   "the drain period is shorter than the ring");
+	for (uint64_t sec = 0; sec < 200; sec++) {
+		uint64_t now = T0 + sec * SEC + SEC / 2;
+
+		put(ring, slice_of(now), 1000000, 1);
+		if (now >= drain) {
+			storm__drain(st, now);
+			drain = now + STORM_DRAIN_EVERY_NS;
+		}
+	}
+	storm__drain(st, T0 + 200 * SEC);
+	heat__drain(once, ring, T0 + 200 * SEC);
+	is_u64(st->heat->lost_slices, 0, "drained every 30 s, a 200 s interval loses no slice");
+	is_u64(st->heat->busy_ns, 200 * 1000000ULL, "... and every call's time is in the heat map");
+	ok(once->lost_slices > 0 && once->busy_ns < 100 * 1000000ULL,
+	   "drained once at its end, the slices the ring overwrote are lost (and counted)");
+	heat__free(once);
+	storm__close(st);
+}
+
 /* With a heat map, an episode starts and ends on the slices where the main thread evicted. */
 static void test_refined_bounds(void)
 {
@@ -425,6 +459,7 @@ int main(void)
 	test_cycle();
 	test_verdict();
 	test_heat();
+	test_long_interval();
 	test_refined_bounds();
 	return tap_done();
 }
