@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -236,10 +237,21 @@ static int write_record(int fd, int stop_fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Where the next record will start in FD: its end when opened for appending (>>), whatever lseek says. */
+static off_t record_start(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	struct stat st;
+
+	if (flags >= 0 && (flags & O_APPEND))
+		return fstat(fd, &st) ? -1 : st.st_size;
+	return lseek(fd, 0, SEEK_CUR);
+}
+
 /* Writes record BUF (LEN bytes; freed here) to standard output; false once it cannot (o->err says why). */
 static bool write_out(struct line_out *o, char *buf, size_t len)
 {
-	off_t start = lseek(o->fd, 0, SEEK_CUR);
+	off_t start = record_start(o->fd);
 	struct stat st;
 
 	o->err = write_record(o->fd, o->stop_fd, buf, len);

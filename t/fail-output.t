@@ -60,6 +60,26 @@ for fmt in json text; do
 	still_serves "$PORT" "$d"
 done
 
+# --- appended (>>) to a file of earlier captures on a full file system ----
+d="appended to earlier captures on a full file system"
+rm -f "$FULL/out" "$FULL/filler"
+# A line of 4090 bytes: the first record redprof appends needs a new page, which the full tmpfs refuses.
+earlier=$(printf '{"type":"earlier capture","pad":"%s"}' "$(head -c 4056 /dev/zero | tr '\0' x)")
+echo "$earlier" >"$FULL/out"
+dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
+load "$PORT" 200000
+timeout -k 5 30 "$REDPROF" -p "$PID" --json -i 0.1 -d 20 >>"$FULL/out" 2>"$TMPDIR_T/err" </dev/null
+RC=$?
+ERR=$(cat "$TMPDIR_T/err")
+kill "$LOAD_PID" 2>/dev/null
+wait "$LOAD_PID" 2>/dev/null
+rm -f "$FULL/filler"
+exits 1 "$d"
+[ "$(head -n 1 "$FULL/out")" = "$earlier" ] && jq -e . "$FULL/out" >/dev/null 2>&1 &&
+	[ "$(tail -c 1 "$FULL/out" | od -An -c | tr -d ' ')" = '\n' ]
+ok $? "$d: the earlier captures are kept, and only whole lines follow" || diag "  $(head -c 200 "$FULL/out")"
+total_on_stderr "$d"
+
 # --- /dev/full, and offsets' own output ----------------------------------
 timeout -k 5 30 "$REDPROF" -p "$PID" --json -d 2 >/dev/full 2>"$TMPDIR_T/err" </dev/null
 RC=$?
