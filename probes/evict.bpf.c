@@ -244,7 +244,11 @@ int ev_entry(struct pt_regs *ctx)
 	return 0;
 }
 
-/* Keys the call that is returning evicted: the counter's growth since the last evicting call. */
+/*
+ * Keys the call that is returning evicted: the counter's growth since the
+ * last evicting call; when it fell (CONFIG RESETSTAT zeroes it, and only
+ * eviction calls evict), its value since.
+ */
 static __always_inline __u64 keys_evicted(void)
 {
 	__u64 now, keys;
@@ -252,7 +256,10 @@ static __always_inline __u64 keys_evicted(void)
 	if (!evictedkeys_addr)
 		return cur.deletes;
 	now = evicted_keys_now();
-	keys = now == ~0ULL || evicted_before == ~0ULL ? 0 : now - evicted_before;
+	if (now == ~0ULL || evicted_before == ~0ULL)
+		keys = 0;
+	else
+		keys = now >= evicted_before ? now - evicted_before : now;
 	evicted_before = now;
 	return keys;
 }

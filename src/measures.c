@@ -115,6 +115,9 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 
 	switch (m) {
 	case M_COMMANDS:
+		if (smp->commands_went_back && !smp->target_gone)
+			return "server.stat_numcommands went back (CONFIG RESETSTAT zeroes it), so the commands of "
+			       "this span are unknown";
 		return measure_lost(smp, m) ? unread_reason(smp) : NULL;
 	case M_MAXMEMORY:
 		if (!p->maxmemory.known)

@@ -23,6 +23,7 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 	s->keys_evicted = cur->keys_evicted - prev->keys_evicted;
 	s->other_threads = cur->other_threads - prev->other_threads;
 	s->orphan_returns = cur->orphan_returns - prev->orphan_returns;
+	s->orphan_exits = cur->orphan_exits - prev->orphan_exits;
 	s->read_errors = cur->read_errors - prev->read_errors;
 	for (int i = 0; i < EV_NRETS; i++)
 		s->returns[i] = cur->returns[i] - prev->returns[i];
@@ -45,7 +46,7 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
  * sample_add names every field; a field added to struct sample changes its
  * size, and this stops the build until sample_add adds it too.
  */
-_Static_assert(sizeof(struct sample) == 7800, "sample_add must add every field of struct sample");
+_Static_assert(sizeof(struct sample) == 7808, "sample_add must add every field of struct sample");
 
 void sample_init(struct sample *s)
 {
@@ -79,6 +80,7 @@ void sample_add(struct sample *acc, const struct sample *iv)
 		acc->hits[i] += iv->hits[i];
 	acc->other_threads += iv->other_threads;
 	acc->orphan_returns += iv->orphan_returns;
+	acc->orphan_exits += iv->orphan_exits;
 	acc->read_errors += iv->read_errors;
 	if (iv->maxmemory >= 0)
 		acc->maxmemory = iv->maxmemory;
@@ -89,6 +91,7 @@ void sample_add(struct sample *acc, const struct sample *iv)
 	/* A count one interval could not read leaves the sum short; a gauge is the latest reading or none. */
 	acc->unread = (acc->unread & UNREAD_COMMANDS) | iv->unread;
 	acc->target_gone |= iv->target_gone;
+	acc->commands_went_back |= iv->commands_went_back;
 }
 
 double sample_evict_share(const struct sample *s)

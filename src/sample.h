@@ -33,11 +33,13 @@ struct sample {
 	uint64_t hits[EV_MAX_SITES];	/* probe hits by plan site */
 	uint64_t other_threads;		/* hits from threads other than the main one, ignored */
 	uint64_t orphan_returns;	/* returns of calls entered before attach */
+	uint64_t orphan_exits;		/* light plan: exits with no evicting call in flight */
 	uint64_t read_errors;		/* value terms whose memory could not be read */
 	int64_t maxmemory;		/* at the end, -1 when unknown */
 	int64_t used_memory;		/* at the end, -1 when unknown */
 	int64_t policy;			/* server.maxmemory_policy at the end, -1 when unknown */
 	unsigned unread;		/* enum sample_unread: known to the plan, but not read */
+	bool commands_went_back;	/* server.stat_numcommands fell (CONFIG RESETSTAT): commands unknown */
 	bool target_gone;		/* ... because the target had exited */
 };
 

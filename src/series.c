@@ -150,6 +150,11 @@ static size_t orphan_returns(const struct session *s, const struct sample *smp, 
 	return one(out, smp->orphan_returns);
 }
 
+static size_t orphan_exits(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return one(out, smp->orphan_exits);
+}
+
 static size_t read_errors(const struct session *s, const struct sample *smp, struct series_value *out)
 {
 	return one(out, smp->read_errors);
@@ -193,6 +198,9 @@ const struct series series_table[] = {
 	  "Estimated share of Redis's main thread the probe hits took", probe_cpu_share },
 	{ "diagnostics.returns_without_entry", NULL, "redprof_returns_without_entry", "", SERIES_COUNTER,
 	  "Returns of calls entered before the probes were attached", orphan_returns },
+	{ "diagnostics.exits_without_slow_path", NULL, "redprof_exits_without_slow_path", "", SERIES_COUNTER,
+	  "Light plan: exits passed with no evicting call in flight (one already on the eviction path at attach)",
+	  orphan_exits },
 	{ "diagnostics.unreadable_values", NULL, "redprof_unreadable_values", "", SERIES_COUNTER,
 	  "Value terms whose memory could not be read", read_errors },
 	{ "diagnostics.other_threads", NULL, "redprof_other_threads", "", SERIES_COUNTER,

@@ -159,13 +159,17 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 /*
  * The light plan probes no call that does not evict: while maxmemory is
  * set, Redis calls the eviction function once per command it processes;
- * the entry and return sites it leaves detached have no hits.
+ * the entry and return sites it leaves detached have no hits. Its eviction
+ * timer calls it too, with no command, so calls are never fewer than the
+ * evicting calls.
  */
 static void light_sample(const struct session *s, struct sample *out)
 {
 	if (!s->plan.light)
 		return;
 	out->calls = out->maxmemory ? out->commands : 0;
+	if (out->calls < out->evicting_calls && !(out->unread & UNREAD_COMMANDS))
+		out->calls = out->evicting_calls;
 	for (size_t i = 0; i < s->plan.n; i++)
 		if (s->plan.site[i].detached)
 			out->hits[i] = 0;
@@ -280,17 +284,23 @@ static void read_memory_gauges(struct session *s, struct sample *out)
 /*
  * Commands between two readings of server.stat_numcommands (FROM_ERR,
  * TO_ERR: why one could not be read); unavailable when either could not,
- * never the difference to an older reading.
+ * never the difference to an older reading; unavailable too when the
+ * counter fell in between (CONFIG RESETSTAT zeroes it) or did since the
+ * span began (WENT_BACK), rather than a count that wrapped or lost its start.
  */
 static void commands_between(struct session *s, struct sample *out, uint64_t from, int from_err, uint64_t to,
-			     int to_err)
+			     int to_err, bool went_back)
 {
 	if (!s->commands_from_memory)
 		return;
-	if (from_err || to_err)
+	if (from_err || to_err) {
 		unread(out, UNREAD_COMMANDS, to_err ? to_err : from_err);
-	else
+	} else if (went_back || to < from) {
+		unread(out, UNREAD_COMMANDS, 0);
+		out->commands_went_back = true;
+	} else {
 		out->commands = to - from;
+	}
 }
 
 void session__interval(struct session *s, struct sample *out)
@@ -310,7 +320,8 @@ void session__interval(struct session *s, struct sample *out)
 	sample_delta(out, &cur, &s->prev, &mm);
 	out->ns = now - s->prev_ns;
 	out->end_real_ns = now_real_ns();
-	commands_between(s, out, s->prev_cmds, s->prev_cmds_err, cmds, err);
+	commands_between(s, out, s->prev_cmds, s->prev_cmds_err, cmds, err, false);
+	s->cmds_went_back |= out->commands_went_back;
 	read_memory_gauges(s, out);
 	light_sample(s, out);
 	storm__interval(s->storm, out, now);
@@ -327,7 +338,7 @@ void session__total(struct session *s, struct sample *out)
 	sample_delta(out, &s->prev, &s->base, &probes__extrema(s->probes)[EV_EPOCH_ALL]);
 	out->ns = s->prev_ns - s->base_ns;
 	out->end_real_ns = now_real_ns();
-	commands_between(s, out, s->base_cmds, s->base_cmds_err, s->prev_cmds, s->prev_cmds_err);
+	commands_between(s, out, s->base_cmds, s->base_cmds_err, s->prev_cmds, s->prev_cmds_err, s->cmds_went_back);
 	read_memory_gauges(s, out);
 	light_sample(s, out);
 }
@@ -338,6 +349,7 @@ void session__reset(struct session *s)
 	s->base_cmds = s->prev_cmds;
 	s->base_cmds_err = s->prev_cmds_err;
 	s->base_ns = s->prev_ns;
+	s->cmds_went_back = false;
 	probes__reset_extrema(s->probes, EV_EPOCH_ALL);
 }
 

@@ -65,6 +65,7 @@ struct session {
 	struct ev_totals prev, base;	/* snapshots: last interval's end, capture start */
 	uint64_t prev_cmds, base_cmds;	/* server.stat_numcommands */
 	int prev_cmds_err, base_cmds_err;	/* 0: read then; else why not, and the value is older */
+	bool cmds_went_back;			/* since base: the counter fell, so base to prev means nothing */
 	struct storm *storm;		/* episodes and the heat map, fed each interval */
 };
 

@@ -131,6 +131,42 @@ fallback() {
 }
 fallback
 
+# CONFIG RESETSTAT during a capture zeroes the counters the light plan reads:
+# the commands of the interval it falls in, and of the total, are unknown
+# (said why), never a count that wrapped; keys evicted go on being counted.
+resetstat() {
+	local dir=$TMPDIR_T/resetstat total ev0 ev1 ev2 lines
+	mkdir -p "$dir"
+	start_redis rs --maxmemory 20mb --maxmemory-policy allkeys-lru
+	start_redprof "$dir/out.jsonl" "$dir/err" -p "$rs_PID" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
+	wait_lines "$dir/out.jsonl" 1
+	ev0=$(info "$rs_PORT" evicted_keys)
+	redis-benchmark -p "$rs_PORT" -t set -n 60000 -r 1000000 -d 512 -c 10 -q >/dev/null 2>&1
+	ev1=$(info "$rs_PORT" evicted_keys)
+	redis-cli -p "$rs_PORT" config resetstat >/dev/null
+	sleep 1
+	redis-benchmark -p "$rs_PORT" -t set -n 40000 -r 1000000 -d 512 -c 10 -q >/dev/null 2>&1
+	ev2=$(info "$rs_PORT" evicted_keys)
+	sleep 0.6
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	redis-cli -p "$rs_PORT" shutdown nosave >/dev/null 2>&1
+	total=$(tail -n 1 "$dir/out.jsonl")
+	lines=$(jq -c 'select(.type == "interval")' "$dir/out.jsonl")
+	jq -se 'all(.commands == null or .commands < 1000000) and all(.calls == null or .calls < 1000000)' \
+		<<<"$lines" >/dev/null
+	ok $? "CONFIG RESETSTAT: no interval's commands or calls wrapped"
+	is "$(jq -s '[.[] | select(.commands == null and (.unavailable.commands // "" | test("RESETSTAT")))] | length' \
+		<<<"$lines")" 1 "... the interval it fell in says its commands are unknown, and why"
+	jq -e '.commands == null and .calls == null and (.unavailable.commands | test("went back"))' <<<"$total" >/dev/null
+	ok $? "... so does the total: $(jq -c '{commands, unavailable: .unavailable.commands}' <<<"$total")"
+	near "$(jq .keys_evicted <<<"$total")" $((ev1 - ev0 + ev2)) 2
+	ok $? "... keys evicted go on: $(jq .keys_evicted <<<"$total") against INFO's $((ev1 - ev0)) before and $ev2 after"
+	jq -e '.diagnostics.exits_without_slow_path <= 1' <<<"$total" >/dev/null
+	ok $? "... no exit was passed without an evicting call in flight (but one at attach): $(jq -c .diagnostics <<<"$total")"
+}
+resetstat
+
 check_build deb12 /usr/bin/redis-server
 for name in $BUILDS; do
 	[ -n "${BIN[$name]:-}" ] && check_build "$name" "${BIN[$name]}"

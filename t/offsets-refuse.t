@@ -248,6 +248,14 @@ unfit global-outside "maxmemory: server+$SERVER_SIZE is outside server ($SERVER_
 	"a global past the end of server" -e "s/^global maxmemory $MM /global maxmemory server+$SERVER_SIZE /"
 unfit global-code "maxmemory: $(hex "$FN") is not in a writable segment" \
 	"a global in the code" -e "s/^global maxmemory $MM /global maxmemory $(hex "$FN") /"
+# Two slow-path sites: the exits' proof covers the ways out from one, and a
+# second would start an evicting call's clock again.
+if grep -q '^exit ' "$SHIPPED"; then
+	unfit two-slowpath "exits need exactly one slowpath site to time evicting calls from (the file has 2)" \
+		"a second slowpath site beside the exits" -e "/^site slowpath /{p;s/^site slowpath /site slowpath2 /}"
+else
+	diag "the generated file has no exits: no second slowpath site to refuse beside them"
+fi
 
 # --- values and counters that pass the checks on the code but are wrong --
 # mem_used read as mem_reported: its registers and producers are proven, the runs show the value is not mem_used.

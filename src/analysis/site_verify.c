@@ -324,11 +324,10 @@ static int check_exits(const struct analysis *an, const struct offsets *o, const
 	struct exit_site x[OFFSETS_MAX_EXITS];
 	uint64_t slow = 0;
 
+	/* The one check_sites_kinds has made sure of. */
 	for (int i = 0; i < o->nsites; i++)
 		if (o->site[i].slowpath)
 			slow = o->site[i].addr;
-	if (!slow)
-		return refuse(why, len, "exits need a slowpath site to time evicting calls from");
 	for (int i = 0; i < o->nexits; i++) {
 		x[i].addr = o->exit[i].addr;
 		memcpy(x[i].leaves, o->exit[i].leaves, sizeof(x[i].leaves));
@@ -338,7 +337,11 @@ static int check_exits(const struct analysis *an, const struct offsets *o, const
 														: 0;
 }
 
-/* Early sites and derived values belong with a slowpath site; values at an early site are for it. */
+/*
+ * Early sites and derived values belong with a slowpath site; values at an
+ * early site are for it. Exits time calls from one slowpath site: the proof
+ * covers the ways out from it, and a second would start the clock again.
+ */
 static int check_sites_kinds(const struct offsets *o, char *why, size_t len)
 {
 	int nslow = 0, nearly = 0;
@@ -349,6 +352,9 @@ static int check_sites_kinds(const struct offsets *o, char *why, size_t len)
 	}
 	if (nearly && nslow != 1)
 		return refuse(why, len, "early sites need exactly one slowpath site to hand their values to");
+	if (o->nexits && nslow != 1)
+		return refuse(why, len, "exits need exactly one slowpath site to time evicting calls from (the file "
+			      "has %d)", nslow);
 	return 0;
 }
 
