@@ -101,3 +101,12 @@ load() {
 	LOAD_PID=$!
 	CLEANUP_PIDS="$CLEANUP_PIDS $LOAD_PID"
 }
+
+# around_capture PORT: a load that outlasts redprof's attach however long it
+# takes (an offset file is made or cross-checked on the fly, slowly under the
+# sanitizers); load_stop ends it once redprof is done.
+around_capture() { load "$1" 1000000; }
+load_stop() {
+	kill "$LOAD_PID" 2>/dev/null
+	wait "$LOAD_PID" 2>/dev/null
+}

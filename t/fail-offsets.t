@@ -71,9 +71,9 @@ refused "a directory given to --offsets" 3 "$F is a directory: give an offset fi
 
 # CRLF line ends mean the same file.
 variant crlf 's/$/\r/'
-load "$PORT" 20000
+around_capture "$PORT"
 rp -p "$PID" --offsets "$F" --json -i 0.5 -d 2
-wait "$LOAD_PID"
+load_stop
 exits 0 "a file with CRLF line ends"
 says "offsets: $F" "strategy" "a file with CRLF line ends"
 echo "$OUT" | tail -n 1 | jq -e '.type == "total" and .histograms.mem_tofree.count > 0' >/dev/null

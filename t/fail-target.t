@@ -59,9 +59,9 @@ refused "Redis symbols, no eviction function" 3 "without an eviction function" "
 # --- a thread of Redis, as top -H shows them ---------------------------
 TID=$(ls "/proc/$PID/task" | grep -vx "$PID" | head -1)
 [ -n "$TID" ] || bail "redis-server $PID has no second thread"
-load "$PORT" 30000
+around_capture "$PORT"
 rp -p "$TID" --json -i 0.5 -d 2
-wait "$LOAD_PID"
+load_stop
 exits 0 "a thread ID"
 says "$TID is not a process but a thread .* of PID $PID" "using PID $PID" "a thread ID"
 echo "$OUT" | tail -n 1 | jq -e --argjson pid "$PID" '.type == "total" and .pid == $pid and .keys_evicted > 0' >/dev/null
@@ -84,9 +84,9 @@ for how in deleted replaced; do
 	else
 		cp /bin/true "$TMPDIR_T/$how/new" && mv -f "$TMPDIR_T/$how/new" "$TMPDIR_T/$how/redis-server"
 	fi
-	load "$port" 20000
+	around_capture "$port"
 	rp -p "$tpid" --json -i 0.5 -d 2
-	wait "$LOAD_PID"
+	load_stop
 	exits 0 "an executable $how after start"
 	echo "$OUT" | tail -n 1 | jq -e --arg id "$build_id" '.type == "total" and .build_id == $id and .keys_evicted > 0' \
 		>/dev/null
@@ -140,13 +140,13 @@ nothing_attached "$PID" "a SIGSTOPped target"
 still_serves "$PORT" "a SIGSTOPped target, continued"
 
 # Two at once on one server: each attaches its own probes and sees it all.
-load "$PORT" 40000
+around_capture "$PORT"
 "$REDPROF" -p "$PID" --json -i 0.5 -d 3 >"$TMPDIR_T/a.jsonl" 2>"$TMPDIR_T/a.err" &
 A=$!
 rp -p "$PID" --json -i 0.5 -d 3
 wait "$A"
 A_RC=$?
-wait "$LOAD_PID"
+load_stop
 is "$A_RC $RC" "0 0" "two instances: both exit 0"
 a_keys=$(tail -n 1 "$TMPDIR_T/a.jsonl" | jq .keys_evicted)
 b_keys=$(echo "$OUT" | tail -n 1 | jq .keys_evicted)

@@ -249,12 +249,14 @@ static bool inside_insn(const struct code *code, uint64_t addr)
 	return false;
 }
 
-int disasm_follow(const struct elf_image *img, uint64_t entry, uint64_t limit, struct code *code)
+int disasm_follow(const struct elf_image *img, uint64_t entry, uint64_t limit, struct code *code, bool *cut)
 {
 	uint64_t addr = entry;
 	int err = 0;
 
-	while (addr < entry + limit) {
+	if (cut)
+		*cut = false;
+	for (;;) {
 		const uint8_t *bytes;
 		size_t left = 16;
 		uint64_t a = addr;
@@ -263,6 +265,11 @@ int disasm_follow(const struct elf_image *img, uint64_t entry, uint64_t limit, s
 
 		if (code_at(code, addr))
 			break;
+		if (addr >= entry + limit) {
+			if (cut)
+				*cut = true;
+			break;
+		}
 		if (inside_insn(code, addr)) {
 			err = -EILSEQ;
 			break;

@@ -63,10 +63,12 @@ const char *disasm_strerror(int err);
 
 /*
  * Disassembles from ENTRY along fall-through until an unconditional transfer
- * (jmp, ret, ud2), adding instructions to CODE: the boundaries proven for an
- * unnamed part reached only through a known jump target. LIMIT caps bytes.
+ * (jmp, ret, ud2) or code already in CODE, adding instructions to CODE: the
+ * boundaries proven for an unnamed part reached only through a known jump
+ * target. LIMIT caps bytes; *CUT (when not NULL) says whether it stopped
+ * there, with code going on.
  */
-int disasm_follow(const struct elf_image *img, uint64_t entry, uint64_t limit, struct code *code);
+int disasm_follow(const struct elf_image *img, uint64_t entry, uint64_t limit, struct code *code, bool *cut);
 
 void code_free(struct code *code);
 

@@ -84,7 +84,7 @@ static bool is_func_start(const struct elf_image *img, uint64_t addr)
  */
 static int add_unnamed_parts(struct flow *f)
 {
-	bool added = true;
+	bool added = true, cut;
 	int err;
 
 	while (added) {
@@ -96,11 +96,15 @@ static int add_unnamed_parts(struct flow *f)
 			if ((in->flow != FLOW_JUMP && in->flow != FLOW_CJUMP) || flow_part_at(f, t) ||
 			    is_func_start(f->img, t) || elf_image__func_at(f->img, t))
 				continue;
-			err = disasm_follow(f->img, t, UNNAMED_PART_LIMIT, &f->code);
+			err = disasm_follow(f->img, t, UNNAMED_PART_LIMIT, &f->code, &cut);
 			if (err)
 				return err;
 			for (const struct insn *j = code_at(&f->code, t); j && j->addr == end; j = code_at(&f->code, end))
 				end = j->addr + j->size;
+			if (cut && !f->why_incomplete[0])
+				snprintf(f->why_incomplete, sizeof(f->why_incomplete),
+					 "the unnamed part at 0x%llx goes on past the %d bytes redprof follows",
+					 (unsigned long long)t, UNNAMED_PART_LIMIT);
 			err = add_part(f, t, end, "", false);
 			if (err)
 				return err;
@@ -312,12 +316,21 @@ static void build_preds(struct flow *f)
 				push_edge(&e, &ne, &cap, i, (long)i + 1);
 			break;
 		case FLOW_NEXT:
-			if (falls)
-				push_edge(&e, &ne, &cap, i, (long)i + 1);
-			break;
 		case FLOW_CJUMP:
+			/*
+			 * Code that goes on where nothing was disassembled (a part
+			 * cut short) would end its paths there: proofs over every
+			 * path need them whole. (A call there is one that does not
+			 * return: the compiler put nothing after it; nops there are
+			 * the padding a stripped function's extent takes in.)
+			 */
 			if (falls)
 				push_edge(&e, &ne, &cap, i, (long)i + 1);
+			else if (in->cs->id != X86_INS_NOP && !f->why_incomplete[0])
+				snprintf(f->why_incomplete, sizeof(f->why_incomplete),
+					 "the code after 0x%llx was not disassembled", (unsigned long long)in->addr);
+			if (in->flow == FLOW_NEXT)
+				break;
 			/* fall through */
 		case FLOW_JUMP:
 			push_edge(&e, &ne, &cap, i, code_index(&f->code, in->target));

@@ -69,7 +69,7 @@ static bool thunk_target(const struct elf_image *img, uint64_t addr, struct args
 	struct args a = args ? *args : (struct args){ 0 };
 	bool found = false;
 
-	if (disasm_follow(img, addr, 32, &c))
+	if (disasm_follow(img, addr, 32, &c, NULL))
 		return false;
 	for (size_t i = 0; i < c.n; i++) {
 		const struct insn *in = &c.insns[i];
