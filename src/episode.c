@@ -47,14 +47,6 @@ const struct episode *episodes__at(const struct episodes *e, size_t i)
 	return &e->list[i];
 }
 
-double episode_share(const struct sample *iv)
-{
-	uint64_t calls = iv->calls > iv->evicting_calls ? iv->calls : iv->evicting_calls;
-
-	/* The eviction timer calls the function outside commands: the light plan counts it as no call. */
-	return calls ? (double)iv->evicting_calls / (double)calls : 0;
-}
-
 double episode_duration_s(const struct episode *ep)
 {
 	return ep->end_ns > ep->start_ns ? (double)(ep->end_ns - ep->start_ns) / 1e9 : 0;
@@ -299,7 +291,7 @@ static void remember(struct episodes *e, const struct sample *iv, uint64_t start
 void episodes__add(struct episodes *e, const struct sample *iv, uint64_t end_mono_ns)
 {
 	uint64_t start = end_mono_ns - iv->ns;
-	double share = episode_share(iv);
+	double share = sample_evicting_share(iv);
 	struct episode one;
 
 	if (!e->capture_first_end)

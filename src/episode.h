@@ -124,7 +124,4 @@ double episode_duration_s(const struct episode *ep);
 /* Its time in evicting calls over its duration (0..1): the main thread's share spent evicting. */
 double episode_evict_share(const struct episode *ep);
 
-/* Share of IV's calls that evicted: what makes an interval hot or cold. */
-double episode_share(const struct sample *iv);
-
 #endif /* REDPROF_EPISODE_H */

@@ -385,7 +385,9 @@ static void key_figures(struct report *r)
 	for (size_t i = 0; i < r->nsides; i++) {
 		const struct snap_counts *c = &r->side[i].s->total;
 
-		v[i] = c->has_evicting && c->calls ? (double)c->evicting_calls / (double)c->calls : NAN;
+		uint64_t calls = c->calls > c->evicting_calls ? c->calls : c->evicting_calls;
+
+		v[i] = c->has_evicting && calls ? (double)c->evicting_calls / (double)calls : NAN;
 	}
 	snprintf(d, sizeof(d), "of %s calls", fn_of(r->side[0].s));
 	card(r, "calls that evicted", v, VK_SHARE, true, d);

@@ -94,6 +94,13 @@ void sample_add(struct sample *acc, const struct sample *iv)
 	acc->commands_went_back |= iv->commands_went_back;
 }
 
+double sample_evicting_share(const struct sample *s)
+{
+	uint64_t calls = s->calls > s->evicting_calls ? s->calls : s->evicting_calls;
+
+	return calls ? (double)s->evicting_calls / (double)calls : 0;
+}
+
 double sample_evict_share(const struct sample *s)
 {
 	double share;

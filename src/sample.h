@@ -65,4 +65,11 @@ void sample_add(struct sample *acc, const struct sample *iv);
 /* Fraction of the sample's wall time spent inside the eviction function. */
 double sample_evict_share(const struct sample *s);
 
+/*
+ * Share of S's calls that evicted, over the larger of calls and evicting
+ * calls: the light plan counts calls as commands, and the eviction timer's
+ * calls are none.
+ */
+double sample_evicting_share(const struct sample *s);
+
 #endif /* REDPROF_SAMPLE_H */

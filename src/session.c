@@ -159,17 +159,13 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 /*
  * The light plan probes no call that does not evict: while maxmemory is
  * set, Redis calls the eviction function once per command it processes;
- * the entry and return sites it leaves detached have no hits. Its eviction
- * timer calls it too, with no command, so calls are never fewer than the
- * evicting calls.
+ * the entry and return sites it leaves detached have no hits.
  */
 static void light_sample(const struct session *s, struct sample *out)
 {
 	if (!s->plan.light)
 		return;
 	out->calls = out->maxmemory ? out->commands : 0;
-	if (out->calls < out->evicting_calls && !(out->unread & UNREAD_COMMANDS))
-		out->calls = out->evicting_calls;
 	for (size_t i = 0; i < s->plan.n; i++)
 		if (s->plan.site[i].detached)
 			out->hits[i] = 0;

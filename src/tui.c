@@ -313,7 +313,7 @@ static void draw_status(const struct tui *t, const struct sample *smp, struct re
 	}
 	if (why) {
 		field_add(&fs, A_BOLD, "%s", why);
-	} else if (!smp->calls) {
+	} else if (!smp->calls && !smp->evicting_calls) {
 		field_add(&fs, A_NORMAL, "no %s calls: no commands", target__evict_name(s->t));
 	} else if (!measure_unavailable(s, smp, M_EVICTING_CALLS)) {
 		if (smp->evicting_calls) {
@@ -321,7 +321,7 @@ static void draw_status(const struct tui *t, const struct sample *smp, struct re
 
 			field_add(&fs, crt_attr(CRT_ALERT), " EVICTING ");
 			field_add(&fs, A_BOLD, "%.0f%% of calls evict",
-				  100.0 * (double)smp->evicting_calls / (double)smp->calls);
+				  100.0 * sample_evicting_share(smp));
 			if (storm)
 				field_add(&fs, A_BOLD, "storm #%u, %.0f s", storm->id, episode_duration_s(storm));
 		} else {

@@ -153,7 +153,11 @@ t_grow=$(now)
 load "$cyc_PORT" 120000
 sleep 2.5
 stop
-is "$(jq '.episodes | length' "$D/cyc.json")" 2 "two loads with a FLUSHALL between them: two episodes"
+is "$(jq '.episodes | length' "$D/cyc.json")" 2 "two loads with a FLUSHALL between them: two episodes" || {
+	diag "  flush at $t_flush, second load at $t_grow; intervals [end, commands, calls, evicting_calls, used_memory]:"
+	jq -c 'select(.type == "interval") | [.ts, .commands, .calls, .evicting_calls, .used_memory]' "$D/cyc.jsonl" |
+		sed 's/^/#   /'
+}
 e1=$(jq -c '.episodes[0]' "$D/cyc.json")
 e2=$(jq -c '.episodes[1]' "$D/cyc.json")
 end1=$(jq -r "$JQ_T .end | t" <<<"$e1")

@@ -53,6 +53,7 @@ is() { # is GOT WANT DESCRIPTION
 	else
 		ok 1 "$3"
 		diag "  got '$1', want '$2'"
+		return 1
 	fi
 }
 

@@ -191,7 +191,7 @@ static void json_output(const struct session *s, const struct sample *smp)
 	      "\"evicting_calls\":600,\"keys_evicted\":900,\"evict_time_share\":0.0031,"
 	      "\"maxmemory\":20971520,\"used_memory\":21000000,",
 	      "\"probe_hits\":{\"by_site\":{\"performEvictions\":800,\"performEvictions (return)\":800,",
-	      "\"diagnostics\":{\"returns_without_entry\":0,\"unreadable_values\":0,\"other_threads\":0}",
+	      "\"diagnostics\":{\"returns_without_entry\":0,\"exits_without_slow_path\":0,\"unreadable_values\":0,\"other_threads\":0}",
 	      "\"evict_latency_active\":{\"unit\":\"us\",\"buckets\":[{\"lo\":4,\"hi\":8,\"count\":600}],"
 	      "\"count\":600,\"sum\":3000,\"min\":5,\"max\":5}",
 	      "\"mem_tofree\":{\"unit\":\"bytes\",\"buckets\":[{\"lo\":512,\"hi\":1024,\"count\":600}],"

@@ -190,7 +190,7 @@ static void test_thresholds(void)
 	ok(episodes__current(q.e, &now), "1%% keeps it going");
 	feed(&q, under, false);
 	is_u64(q.e->n, 1, "0.9%% for a second ends it");
-	ok(fabs(episode_share(&(struct sample){ .calls = 10, .evicting_calls = 30 }) - 1) < 1e-12,
+	ok(fabs(sample_evicting_share(&(struct sample){ .calls = 10, .evicting_calls = 30 }) - 1) < 1e-12,
 	   "evicting calls from the eviction timer, beyond the commands, count as a share of 1");
 	episodes__free(q.e);
 }
