@@ -384,7 +384,6 @@ static void key_figures(struct report *r)
 
 	for (size_t i = 0; i < r->nsides; i++) {
 		const struct snap_counts *c = &r->side[i].s->total;
-
 		uint64_t calls = c->calls > c->evicting_calls ? c->calls : c->evicting_calls;
 
 		v[i] = c->has_evicting && calls ? (double)c->evicting_calls / (double)calls : NAN;
