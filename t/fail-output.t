@@ -36,8 +36,7 @@ for fmt in json text; do
 	timeout -k 5 30 "$REDPROF" -p "$PID" --$fmt -i 0.1 -d 20 >"$FULL/out" 2>"$TMPDIR_T/err" </dev/null
 	RC=$?
 	ERR=$(cat "$TMPDIR_T/err")
-	kill "$LOAD_PID" 2>/dev/null
-	wait "$LOAD_PID" 2>/dev/null
+	load_stop
 	exits 1 "$d"
 	says "cannot write standard output \(No space left on device\)" "the total follows here" "$d"
 	if [ $fmt = json ]; then
@@ -71,8 +70,7 @@ load "$PORT" 200000
 timeout -k 5 30 "$REDPROF" -p "$PID" --json -i 0.1 -d 20 >>"$FULL/out" 2>"$TMPDIR_T/err" </dev/null
 RC=$?
 ERR=$(cat "$TMPDIR_T/err")
-kill "$LOAD_PID" 2>/dev/null
-wait "$LOAD_PID" 2>/dev/null
+load_stop
 rm -f "$FULL/filler"
 exits 1 "$d"
 [ "$(head -n 1 "$FULL/out")" = "$earlier" ] && jq -e . "$FULL/out" >/dev/null 2>&1 &&
