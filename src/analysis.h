@@ -125,6 +125,34 @@ typedef int (*analysis_read_fn)(void *ctx, uint64_t addr, uint64_t *v);
  */
 int analysis__used_memory(struct analysis *a, analysis_read_fn read, void *ctx, uint64_t *v);
 
+#define COUNTER_SUM_MAX 512	/* counters a sum may have; BPF's loop bound */
+
+/*
+ * How a getter computes its result from the server's globals: the word at
+ * BASE, or the counters STRIDE bytes apart from BASE, as many as the
+ * global COUNT says, at most CAP of them, plus the word EXTRA when the
+ * count exceeds CAP (Redis 8 counts threads beyond its array there).
+ * Addresses are link-time.
+ */
+struct counter_sum {
+	uint64_t base;
+	uint64_t stride;
+	uint64_t count;		/* 0: one word, at BASE */
+	int count_size;		/* 4 or 8 bytes */
+	bool count_signed;	/* a negative count sums nothing */
+	uint32_t cap;
+	bool capped;		/* the getter clamps the count at CAP; else a larger count cannot be read */
+	uint64_t extra;		/* 0: none */
+};
+
+/*
+ * The formula of GETTER (zmalloc_used_memory, lazyfreeGetPendingObjectsCount),
+ * found by running it over made-up memory and checked the same way for
+ * counts from 0 to past the cap. -ENOENT when it is missing, -ENOTSUP when
+ * it is no such sum; WHY says which.
+ */
+int analysis__counter_sum(struct analysis *a, const char *getter, struct counter_sum *out, char *why, size_t len);
+
 /* The number GETTER (RM_GetServerVersion, VM_GetServerVersion) returns: REDIS_VERSION_NUM. */
 int analysis_server_version(const struct elf_image *img, const char *getter, uint64_t *v);
 

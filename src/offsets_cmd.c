@@ -241,6 +241,28 @@ static void show_term(struct analysis *an, const struct elf_sym *fn, const struc
 }
 
 /* O described for people; with the executable's analysis AN (NULL without one), its disassembly too. */
+/* What BPF sums for GETTER's result in AN's executable, or why it cannot. */
+static void show_sum(struct analysis *an, const char *label, const char *getter)
+{
+	struct counter_sum cs;
+	char why[256];
+
+	if (analysis__counter_sum(an, getter, &cs, why, sizeof(why))) {
+		printf("  %-17s not available: %s\n", label, why);
+		return;
+	}
+	if (!cs.count) {
+		printf("  %-17s the word at 0x%" PRIx64 " (%s)\n", label, cs.base, getter);
+		return;
+	}
+	printf("  %-17s %d-byte %s count at 0x%" PRIx64 " of counters at 0x%" PRIx64 " every %" PRIu64
+	       " bytes, %s %u", label, cs.count_size, cs.count_signed ? "signed" : "unsigned", cs.count, cs.base,
+	       cs.stride, cs.capped ? "clamped at" : "read up to", cs.cap);
+	if (cs.extra)
+		printf(", plus the word at 0x%" PRIx64 " past it", cs.extra);
+	printf(" (%s)\n", getter);
+}
+
 static void show(const struct offsets *o, struct analysis *an, const struct elf_sym *fn, const char *source)
 {
 	char name[128], e[128];
@@ -327,6 +349,11 @@ static void show(const struct offsets *o, struct analysis *an, const struct elf_
 			printf("  %-17s 0x%" PRIx64 " (%s)\n", global_name((enum global)g), r->addr,
 			       strategy_name(r->strategy));
 	}
+	if (!an)
+		return;
+	printf("\nsums read at each round's end, found by running the server's own getter:\n");
+	show_sum(an, "used memory", "zmalloc_used_memory");
+	show_sum(an, "lazyfree pending", "lazyfreeGetPendingObjectsCount");
 }
 
 static int show_cmd(const struct offsets_env *env)
