@@ -41,6 +41,7 @@ const volatile __u32 targ_tgid = 0;
 const volatile bool light = false;		/* the light plan: no entry or return probe */
 const volatile __u64 evictedkeys_addr = 0;	/* &server.stat_evictedkeys, 0 if unknown */
 const volatile struct ev_site sites[EV_MAX_SITES] = {};
+const volatile struct ev_sum sums[EV_NSUMS] = {};
 /* Added to CLOCK_MONOTONIC so that slices start on wall-clock multiples of 10 ms. */
 const volatile __u64 slice_shift_ns = 0;
 
@@ -55,6 +56,9 @@ static struct {
 	__u64 deletes;		/* delete-site hits, when the counter is unknown */
 	__u64 val[EV_NVARS];	/* this call's values so far (an early site keeps them for the slow path) */
 	__u32 val_mask;		/* which of val are this call's */
+	__u64 used_start;	/* used memory when it reached the eviction path (mem_reported) */
+	__u64 tofree;		/* its mem_tofree */
+	bool used_known, tofree_known;
 	bool active;		/* entered since attach (light: reached the slow path), not yet left */
 	bool evicting;		/* reached the eviction path */
 } cur;
@@ -220,6 +224,43 @@ static __always_inline bool expr_eval(const struct regs_copy *regs, const volati
 	return true;
 }
 
+/*
+ * The sum WHICH now, as the server's getter computes it; ~0 when it
+ * cannot be read. A global function: verified once, not in every caller,
+ * for its loop.
+ */
+__noinline __u64 sum_now(__u32 which)
+{
+	const volatile struct ev_sum *s = &sums[opaque(which) & (EV_NSUMS - 1)];
+	__u64 n = 1, v = 0, sum = 0, sign;
+
+	if (!s->base)
+		return ~0ULL;
+	if (s->count) {
+		n = 0;
+		if (bpf_probe_read_user(&n, s->count_size == 4 ? 4 : 8, (const void *)s->count))
+			return ~0ULL;
+		sign = s->count_size == 4 ? 1ULL << 31 : 1ULL << 63;
+		if (s->count_signed && (n & sign))
+			n = 0;
+		if (n > s->cap) {
+			if (!s->capped)
+				return ~0ULL;
+			if (s->extra && bpf_probe_read_user(&sum, sizeof(sum), (const void *)s->extra))
+				return ~0ULL;
+			n = s->cap;
+		}
+	}
+	for (__u32 i = 0; i < EV_SUM_MAX; i++) {
+		if (i >= n)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)(s->base + i * s->stride)))
+			return ~0ULL;
+		sum += v;
+	}
+	return sum;
+}
+
 static __always_inline __u64 evicted_keys_now(void)
 {
 	__u64 v;
@@ -264,6 +305,50 @@ static __always_inline __u64 keys_evicted(void)
 	return keys;
 }
 
+static __always_inline void round_add(__u32 r, __u64 v, struct ev_extrema *now, struct ev_extrema *all)
+{
+	r &= EV_NROUNDS - 1;
+	hist_add(&totals.round[r], v);
+	minmax_add(&now->round[r], v);
+	minmax_add(&all->round[r], v);
+}
+
+/* What the evicting call that is ending did to memory. */
+static __always_inline void round_end(struct ev_extrema *now, struct ev_extrema *all)
+{
+	__u64 used, pending;
+	__s64 freed, beyond;
+
+	if (cur.used_known) {
+		used = sum_now(EV_SUM_USED_MEMORY);
+		if (used == ~0ULL) {
+			totals.read_errors++;
+		} else {
+			freed = (__s64)(cur.used_start - used);
+			if (freed >= 0) {
+				round_add(EV_FREED, freed, now, all);
+			} else {
+				totals.rounds_grew++;
+				totals.grew_bytes += -freed;
+			}
+			if (cur.tofree_known) {
+				beyond = freed - (__s64)cur.tofree;
+				if (beyond >= 0)
+					round_add(EV_OVERSHOOT, beyond, now, all);
+				else
+					round_add(EV_SHORTFALL, -beyond, now, all);
+			}
+		}
+	}
+	if (sums[EV_SUM_LAZYFREE_PENDING].base) {
+		pending = sum_now(EV_SUM_LAZYFREE_PENDING);
+		if (pending == ~0ULL)
+			totals.read_errors++;
+		else
+			round_add(EV_LAZYFREE_PENDING, pending, now, all);
+	}
+}
+
 /*
  * The call in flight leaves performEvictions (full plan: its return) or
  * the eviction path (light plan: an exit site), returning RV.
@@ -299,6 +384,7 @@ static __always_inline void finish(int rv)
 		minmax_add(&all->keys_per_evict, keys);
 		totals.keys_evicted += keys;
 		slice_add(end_ns, delta);
+		round_end(now, all);
 	}
 }
 
@@ -330,6 +416,23 @@ static __always_inline void reached_slow_path(void)
 	/* The counter before the first evicting call; later ones continue from the last. */
 	if (evicted_before == ~0ULL)
 		evicted_before = evicted_keys_now();
+}
+
+/*
+ * The round's start, at the slow-path site: mem_reported is the getter's
+ * sum when the call began; read it here only where the site lacks it.
+ */
+static __always_inline void round_start(void)
+{
+	cur.tofree_known = cur.val_mask >> EV_MEM_TOFREE & 1;
+	cur.tofree = cur.val[EV_MEM_TOFREE];
+	if (cur.val_mask >> EV_MEM_REPORTED & 1)
+		cur.used_start = cur.val[EV_MEM_REPORTED];
+	else if (sums[EV_SUM_USED_MEMORY].base)
+		cur.used_start = sum_now(EV_SUM_USED_MEMORY);
+	else
+		cur.used_start = ~0ULL;
+	cur.used_known = cur.used_start != ~0ULL && sums[EV_SUM_USED_MEMORY].base;
 }
 
 /*
@@ -435,6 +538,8 @@ int ev_site(struct pt_regs *ctx)
 	if (s->flags & EV_SITE_SLOWPATH)
 		reached_slow_path();
 	compute_values(s, &regs);
+	if (s->flags & EV_SITE_SLOWPATH)
+		round_start();
 	if (s->flags & EV_SITE_EARLY)
 		return 0;
 	now = extrema_now();

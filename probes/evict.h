@@ -24,6 +24,35 @@
 #define EV_SLICE_NS	10000000ULL
 #define EV_SLICES	8192	/* 81.92 s; a power of two */
 
+/*
+ * A sum of counters in the server's memory, as its getter computes it
+ * (analysis.h's struct counter_sum, at runtime addresses): the word at
+ * base, or count's value of counters stride bytes apart, clamped at cap
+ * (capped), plus the word at extra past it.
+ */
+#define EV_SUM_MAX 512
+enum ev_sum_which { EV_SUM_USED_MEMORY, EV_SUM_LAZYFREE_PENDING, EV_NSUMS };
+
+struct ev_sum {
+	__u64 base;		/* 0: unknown */
+	__u64 stride;
+	__u64 count;		/* 0: one word */
+	__u64 extra;		/* 0: none */
+	__u32 count_size;	/* 4 or 8 */
+	__u32 cap;
+	__u8 count_signed;
+	__u8 capped;		/* else a count above cap cannot be read */
+	__u8 pad[6];
+};
+
+/*
+ * What each evicting call (a round) did to memory: bytes the server's used
+ * memory fell from mem_reported to the round's end; against mem_tofree,
+ * what it freed beyond it or fell short of it; and the objects left to
+ * the lazyfree thread when it ended.
+ */
+enum ev_round { EV_FREED, EV_OVERSHOOT, EV_SHORTFALL, EV_LAZYFREE_PENDING, EV_NROUNDS };
+
 /* Time units of the latency histograms; the kernel fills all three. */
 enum ev_unit { EV_NSEC, EV_USEC, EV_MSEC, EV_NUNITS };
 
@@ -127,6 +156,9 @@ struct ev_totals {
 	struct ev_lat_hist lat[EV_NPHASES];
 	struct ev_hist var[EV_NVARS];	/* bytes */
 	struct ev_hist keys_per_evict;	/* keys evicted by each evicting call */
+	struct ev_hist round[EV_NROUNDS];	/* per evicting call, enum ev_round */
+	__u64 rounds_grew;		/* evicting calls during which used memory rose, not fell */
+	__u64 grew_bytes;		/* ... by this much in all */
 };
 
 struct ev_minmax {
@@ -139,6 +171,7 @@ struct ev_extrema {
 	struct ev_minmax lat[EV_NPHASES];	/* ns */
 	struct ev_minmax var[EV_NVARS];
 	struct ev_minmax keys_per_evict;
+	struct ev_minmax round[EV_NROUNDS];
 };
 
 /* One slice of the ring: what the evicting calls that ended in it took. */

@@ -18,8 +18,13 @@ static const char *const names[M_NMEASURES] = {
 	[M_MEM_USED] = "mem_used",
 	[M_MEM_TOFREE] = "mem_tofree",
 	[M_KEYS_PER_EVICT] = "keys_per_evict",
+	[M_FREED] = "freed",
+	[M_OVERSHOOT] = "overshoot",
+	[M_SHORTFALL] = "shortfall",
+	[M_LAZYFREE_PENDING] = "lazyfree_pending",
 	[M_EVICTING_CALLS] = "evicting_calls",
 	[M_KEYS_EVICTED] = "keys_evicted",
+	[M_ROUNDS_GREW] = "rounds_memory_grew",
 	[M_COMMANDS] = "commands",
 	[M_MAXMEMORY] = "maxmemory",
 	[M_USED_MEMORY] = "used_memory",
@@ -44,6 +49,11 @@ const char *measure_title_of(const char *fn, enum measure m)
 	case M_EVICT_LATENCY_ACTIVE: snprintf(buf, sizeof(buf), "%s latency, calls that evicted", fn); break;
 	case M_EVICT_LATENCY_NOOP: snprintf(buf, sizeof(buf), "%s latency, calls that did not evict", fn); break;
 	case M_KEYS_PER_EVICT: snprintf(buf, sizeof(buf), "keys evicted per evicting call"); break;
+	case M_FREED: snprintf(buf, sizeof(buf), "bytes freed per evicting call"); break;
+	case M_OVERSHOOT: snprintf(buf, sizeof(buf), "bytes freed beyond mem_tofree, per evicting call"); break;
+	case M_SHORTFALL: snprintf(buf, sizeof(buf), "bytes short of mem_tofree, per evicting call"); break;
+	case M_LAZYFREE_PENDING: snprintf(buf, sizeof(buf), "objects left to the lazyfree thread, per evicting call");
+		break;
 	default: snprintf(buf, sizeof(buf), "%s", names[m]); break;
 	}
 	return buf;
@@ -54,10 +64,18 @@ bool measure_is_latency(enum measure m)
 	return m <= M_EVICT_LATENCY_NOOP;
 }
 
+bool measure_is_bytes(enum measure m)
+{
+	return (m >= M_MEM_REPORTED && m <= M_MEM_TOFREE) || (m >= M_FREED && m <= M_SHORTFALL) ||
+	       m == M_MAXMEMORY || m == M_USED_MEMORY;
+}
+
 const char *measure_label(enum measure m, int unit)
 {
 	if (measure_is_latency(m))
 		return unit_label(unit);
+	if (m == M_LAZYFREE_PENDING)
+		return "objects";
 	return m == M_KEYS_PER_EVICT ? "keys" : "bytes";
 }
 
@@ -139,6 +157,24 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 		return p->slowpath ? no_calls : p->why_no_values;
 	case M_KEYS_PER_EVICT:
 		return p->keys ? no_calls : p->why_no_values;
+	case M_FREED:
+	case M_ROUNDS_GREW:
+		if (!p->slowpath)
+			return p->why_no_values;
+		if (!p->sum[EV_SUM_USED_MEMORY].known)
+			return p->sum[EV_SUM_USED_MEMORY].why;
+		return m == M_FREED ? no_calls : NULL;
+	case M_OVERSHOOT:
+	case M_SHORTFALL:
+		if (!p->slowpath)
+			return p->why_no_values;
+		if (!p->sum[EV_SUM_USED_MEMORY].known)
+			return p->sum[EV_SUM_USED_MEMORY].why;
+		return p->var_mask & (1U << EV_MEM_TOFREE) ? no_calls : p->why_no_values;
+	case M_LAZYFREE_PENDING:
+		if (!p->slowpath)
+			return p->why_no_values;
+		return p->sum[EV_SUM_LAZYFREE_PENDING].known ? no_calls : p->sum[EV_SUM_LAZYFREE_PENDING].why;
 	/* Counters are zero, not unavailable, when Redis does not evict. */
 	case M_EVICTING_CALLS:
 		return p->slowpath ? NULL : p->why_no_values;
@@ -174,6 +210,7 @@ uint64_t measure_value(const struct sample *smp, enum measure m)
 	switch (m) {
 	case M_EVICTING_CALLS: return smp->evicting_calls;
 	case M_KEYS_EVICTED: return smp->keys_evicted;
+	case M_ROUNDS_GREW: return smp->rounds_grew;
 	case M_COMMANDS: return smp->commands;
 	case M_MAXMEMORY: return (uint64_t)smp->maxmemory;
 	case M_USED_MEMORY: return (uint64_t)smp->used_memory;
@@ -188,6 +225,10 @@ void measure_hist(const struct sample *smp, enum measure m, int unit, struct his
 	case M_EVICT_LATENCY_ACTIVE: lat_view(&smp->lat[EV_ACTIVE], unit, out); break;
 	case M_EVICT_LATENCY_NOOP: lat_view(&smp->lat[EV_NOOP], unit, out); break;
 	case M_KEYS_PER_EVICT: *out = smp->keys_per_evict; break;
+	case M_FREED: *out = smp->round[EV_FREED]; break;
+	case M_OVERSHOOT: *out = smp->round[EV_OVERSHOOT]; break;
+	case M_SHORTFALL: *out = smp->round[EV_SHORTFALL]; break;
+	case M_LAZYFREE_PENDING: *out = smp->round[EV_LAZYFREE_PENDING]; break;
 	default: *out = smp->var[var_of(m)]; break;
 	}
 }

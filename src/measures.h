@@ -19,9 +19,14 @@ enum measure {
 	M_MEM_USED,
 	M_MEM_TOFREE,
 	M_KEYS_PER_EVICT,
+	M_FREED,		/* per evicting call: bytes used memory fell */
+	M_OVERSHOOT,		/* ... beyond mem_tofree */
+	M_SHORTFALL,		/* ... short of it */
+	M_LAZYFREE_PENDING,	/* objects left to the lazyfree thread at its end */
 	M_NHISTS,		/* the ones above are histograms */
 	M_EVICTING_CALLS = M_NHISTS,	/* counts in the sample */
 	M_KEYS_EVICTED,
+	M_ROUNDS_GREW,		/* evicting calls during which used memory rose */
 	M_COMMANDS,
 	M_MAXMEMORY,		/* bytes at the sample's end */
 	M_USED_MEMORY,
@@ -36,9 +41,11 @@ const char *measure_title(const struct session *s, enum measure m);
 const char *measure_title_of(const char *fn, enum measure m);
 /* Whether M is a latency (unit: time) rather than bytes or keys. */
 bool measure_is_latency(enum measure m);
-/* The bucket label: funclatency's nsecs/usecs/msecs, "bytes" or "keys". */
+/* Whether M counts bytes (the others: time, keys, objects, calls). */
+bool measure_is_bytes(enum measure m);
+/* The bucket label: funclatency's nsecs/usecs/msecs, "bytes", "keys" or "objects". */
 const char *measure_label(enum measure m, int unit);
-/* The unit JSON and CSV name: "ns", "us", "ms", "bytes" or "keys". */
+/* The unit JSON and CSV name: "ns", "us", "ms", "bytes", "keys" or "objects". */
 const char *measure_unit(enum measure m, int unit);
 /* The measure named NAME (measure_name's spelling); -1 when none is. */
 int measure_parse(const char *name);

@@ -104,7 +104,7 @@ static void hist_buckets(enum measure m, unsigned *lo, unsigned *hi)
 		*hi = 35;
 	} else {
 		*lo = 0;
-		*hi = m == M_KEYS_PER_EVICT ? 20 : 41;
+		*hi = measure_is_bytes(m) ? 41 : 20;
 	}
 }
 

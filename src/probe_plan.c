@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "probe_plan.h"
 #include "util.h"
 
@@ -185,6 +186,37 @@ bool plan_can_be_light(const struct offsets *o, char *why, size_t len)
 	else
 		return true;
 	return false;
+}
+
+void plan_add_sums(struct probe_plan *plan, const struct target *t)
+{
+	static const char *const getters[EV_NSUMS] = {
+		[EV_SUM_USED_MEMORY] = "zmalloc_used_memory",
+		[EV_SUM_LAZYFREE_PENDING] = "lazyfreeGetPendingObjectsCount",
+	};
+
+	for (int i = 0; i < EV_NSUMS; i++) {
+		struct plan_sum *ps = &plan->sum[i];
+		struct counter_sum cs;
+
+		memset(ps, 0, sizeof(*ps));
+		if (!t->bias_known) {
+			snprintf(ps->why, sizeof(ps->why), "the target's load bias is unknown, so %s's counters "
+				 "cannot be found in its memory", getters[i]);
+			continue;
+		}
+		if (analysis__counter_sum(t->an, getters[i], &cs, ps->why, sizeof(ps->why)))
+			continue;
+		ps->known = true;
+		ps->spec.base = cs.base + t->bias;
+		ps->spec.stride = cs.stride;
+		ps->spec.count = cs.count ? cs.count + t->bias : 0;
+		ps->spec.extra = cs.extra ? cs.extra + t->bias : 0;
+		ps->spec.count_size = (__u32)cs.count_size;
+		ps->spec.cap = cs.cap;
+		ps->spec.count_signed = cs.count_signed;
+		ps->spec.capped = cs.capped;
+	}
 }
 
 static void plan_global(struct plan_global *g, const struct global_rec *r)

@@ -35,6 +35,13 @@ struct plan_global {
 	uint64_t addr;
 };
 
+/* A sum the kernel reads at each round's end (enum ev_sum_which). */
+struct plan_sum {
+	bool known;
+	struct ev_sum spec;	/* runtime addresses */
+	char why[256];		/* when !known */
+};
+
 struct probe_plan {
 	struct plan_site site[EV_MAX_SITES];
 	size_t n;
@@ -50,6 +57,7 @@ struct probe_plan {
 	bool keys;		/* keys evicted are counted per call */
 	bool keys_at_deletes;	/* ... by a probe hit per key at the delete calls */
 	unsigned var_mask;	/* bit per enum ev_var that some site reads */
+	struct plan_sum sum[EV_NSUMS];
 	char why_no_values[768];	/* when !values: the reason, for people */
 };
 
@@ -72,6 +80,13 @@ int plan_add_commands(struct probe_plan *plan, const struct target *t);
  * unknown.
  */
 int plan_add_offsets(struct probe_plan *plan, const struct target *t, const struct offsets *o);
+
+/*
+ * The sums read at each round's end (used memory, lazyfree's pending
+ * objects), from the target's own getters; each unknown with why when
+ * its getter is no sum redprof can model or the load bias is unknown.
+ */
+void plan_add_sums(struct probe_plan *plan, const struct target *t);
 
 /* "emulated", "single-stepped" or "return". */
 const char *site_class_name(int cls);

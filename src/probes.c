@@ -79,6 +79,9 @@ int probes__open(const struct target *t, const struct probe_plan *plan, struct p
 		p->skel->rodata->evictedkeys_addr = plan->evictedkeys.addr + t->bias;
 	for (size_t i = 0; i < plan->n; i++)
 		p->skel->rodata->sites[i] = plan->site[i].spec;
+	for (int i = 0; i < EV_NSUMS; i++)
+		if (plan->sum[i].known)
+			p->skel->rodata->sums[i] = plan->sum[i].spec;
 	/* Slices then start where wall-clock seconds do, so a second of the heat map is one of the clock's. */
 	p->slice_shift_ns = (now_real_ns() - now_mono_ns()) % 1000000000ULL;
 	p->skel->rodata->slice_shift_ns = p->slice_shift_ns;

@@ -53,7 +53,7 @@ static enum value_kind kind_of(enum measure m)
 {
 	if (measure_is_latency(m))
 		return VK_TIME;
-	return m == M_KEYS_PER_EVICT ? VK_KEYS : VK_BYTES;
+	return measure_is_bytes(m) ? VK_BYTES : VK_KEYS;
 }
 
 static const char *counted(enum measure m)
@@ -71,6 +71,10 @@ static const char *described(enum measure m)
 	case M_OVERHEAD: return "replication and AOF buffers, which do not count against maxmemory";
 	case M_MEM_USED: return "memory that counts: mem_reported - overhead";
 	case M_MEM_TOFREE: return "what each eviction round must free: mem_used - maxmemory";
+	case M_FREED: return "how far used memory fell from mem_reported by the round's end";
+	case M_OVERSHOOT: return "rounds that freed at least mem_tofree: by how much more";
+	case M_SHORTFALL: return "rounds that freed less than mem_tofree (time limit, lazy freeing): by how much";
+	case M_LAZYFREE_PENDING: return "objects still queued for the lazyfree thread when the round ended";
 	default: return "keys each evicting call evicted";
 	}
 }
@@ -947,7 +951,8 @@ static void page_foot(struct report *r)
 
 static const enum measure latency_split_ms[] = { M_EVICT_LATENCY_ACTIVE, M_EVICT_LATENCY_NOOP };
 static const enum measure latency_all_ms[] = { M_EVICT_LATENCY };
-static const enum measure round_ms[] = { M_MEM_TOFREE, M_KEYS_PER_EVICT };
+static const enum measure round_ms[] = { M_MEM_TOFREE, M_FREED, M_OVERSHOOT, M_SHORTFALL, M_KEYS_PER_EVICT,
+					  M_LAZYFREE_PENDING };
 static const enum measure vars_ms[] = { M_MEM_USED, M_MEM_REPORTED, M_OVERHEAD, M_EVICT_LATENCY };
 
 static void html(struct report *r)
@@ -964,7 +969,8 @@ static void html(struct report *r)
 		hist_section(r, "latency", title, latency_split_ms, 2);
 	else
 		hist_section(r, "latency", title, latency_all_ms, 1);
-	hist_section(r, "rounds", "What each eviction round had to free", round_ms, 2);
+	hist_section(r, "rounds", "What each eviction round had to free, and freed", round_ms,
+		     sizeof(round_ms) / sizeof(round_ms[0]));
 	timeline_section(r);
 	{
 		const struct snapshot *snaps[2] = { r->side[0].s, r->nsides > 1 ? r->side[1].s : NULL };

@@ -56,7 +56,7 @@ static void hist_block(FILE *f, const struct session *s, const struct sample *sm
 	if (!h.count)
 		return;
 	fprintf(f, "\n%s\n", measure_title(s, m));
-	text_hist(f, &h, measure_label(m, unit), !measure_is_latency(m) && m != M_KEYS_PER_EVICT, 40);
+	text_hist(f, &h, measure_label(m, unit), measure_is_bytes(m), 40);
 	if (measure_is_latency(m)) {
 		fprintf(f, "avg = %" PRIu64 " %s, total: %" PRIu64 " %s, count: %" PRIu64 "\n",
 			h.sum / h.count / h.scale, unit_label(unit), h.sum / h.scale, unit_label(unit), h.count);

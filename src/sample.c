@@ -40,13 +40,17 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 	for (int i = 0; i < EV_NVARS; i++)
 		hist_delta(&s->var[i], &cur->var[i], &prev->var[i], &mm->var[i]);
 	hist_delta(&s->keys_per_evict, &cur->keys_per_evict, &prev->keys_per_evict, &mm->keys_per_evict);
+	for (int i = 0; i < EV_NROUNDS; i++)
+		hist_delta(&s->round[i], &cur->round[i], &prev->round[i], &mm->round[i]);
+	s->rounds_grew = cur->rounds_grew - prev->rounds_grew;
+	s->grew_bytes = cur->grew_bytes - prev->grew_bytes;
 }
 
 /*
  * sample_add names every field; a field added to struct sample changes its
  * size, and this stops the build until sample_add adds it too.
  */
-_Static_assert(sizeof(struct sample) == 7808, "sample_add must add every field of struct sample");
+_Static_assert(sizeof(struct sample) == 10032, "sample_add must add every field of struct sample");
 
 void sample_init(struct sample *s)
 {
@@ -58,6 +62,8 @@ void sample_init(struct sample *s)
 	for (int i = 0; i < EV_NVARS; i++)
 		hist_init(&s->var[i], 1);
 	hist_init(&s->keys_per_evict, 1);
+	for (int i = 0; i < EV_NROUNDS; i++)
+		hist_init(&s->round[i], 1);
 }
 
 void sample_add(struct sample *acc, const struct sample *iv)
@@ -76,6 +82,10 @@ void sample_add(struct sample *acc, const struct sample *iv)
 	for (int i = 0; i < EV_NVARS; i++)
 		hist_merge(&acc->var[i], &acc->var[i], &iv->var[i]);
 	hist_merge(&acc->keys_per_evict, &acc->keys_per_evict, &iv->keys_per_evict);
+	for (int i = 0; i < EV_NROUNDS; i++)
+		hist_merge(&acc->round[i], &acc->round[i], &iv->round[i]);
+	acc->rounds_grew += iv->rounds_grew;
+	acc->grew_bytes += iv->grew_bytes;
 	for (int i = 0; i < EV_MAX_SITES; i++)
 		acc->hits[i] += iv->hits[i];
 	acc->other_threads += iv->other_threads;
@@ -120,4 +130,6 @@ void sample_extrema_init(struct ev_extrema *e)
 	for (int i = 0; i < EV_NVARS; i++)
 		e->var[i].min = ~0ULL;
 	e->keys_per_evict.min = ~0ULL;
+	for (int i = 0; i < EV_NROUNDS; i++)
+		e->round[i].min = ~0ULL;
 }

@@ -30,6 +30,9 @@ struct sample {
 	struct lat_hist lat_all;		/* both */
 	struct hist var[EV_NVARS];		/* bytes */
 	struct hist keys_per_evict;
+	struct hist round[EV_NROUNDS];	/* per evicting call: freed, overshoot, shortfall, lazyfree pending */
+	uint64_t rounds_grew;		/* evicting calls during which used memory rose */
+	uint64_t grew_bytes;		/* ... by this much in all */
 	uint64_t hits[EV_MAX_SITES];	/* probe hits by plan site */
 	uint64_t other_threads;		/* hits from threads other than the main one, ignored */
 	uint64_t orphan_returns;	/* returns of calls entered before attach */

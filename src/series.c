@@ -68,6 +68,16 @@ static size_t keys_evicted(const struct session *s, const struct sample *smp, st
 	return measure_unavailable(s, smp, M_KEYS_EVICTED) ? 0 : one(out, smp->keys_evicted);
 }
 
+static size_t rounds_grew(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return measure_unavailable(s, smp, M_ROUNDS_GREW) ? 0 : one(out, smp->rounds_grew);
+}
+
+static size_t grew_bytes(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return measure_unavailable(s, smp, M_ROUNDS_GREW) ? 0 : one(out, smp->grew_bytes);
+}
+
 static size_t evict_time_share(const struct session *s, const struct sample *smp, struct series_value *out)
 {
 	one(out, 0);
@@ -176,6 +186,11 @@ const struct series series_table[] = {
 	  "Calls that reached the eviction path (mem_used > maxmemory)", evicting_calls },
 	{ "keys_evicted", NULL, "redprof_keys_evicted", "", SERIES_COUNTER,
 	  "Keys evicted", keys_evicted },
+	{ "rounds_memory_grew", NULL, "redprof_rounds_memory_grew", "", SERIES_COUNTER,
+	  "Evicting calls during which used memory rose rather than fell (not in the freed histogram)",
+	  rounds_grew },
+	{ "memory_grew_bytes", NULL, "redprof_memory_grew_bytes", "bytes", SERIES_COUNTER,
+	  "How much used memory rose during those calls, in all", grew_bytes },
 	/* A ratio per interval; in OpenMetrics it is rate(redprof_evict_latency_seconds_sum). */
 	{ "evict_time_share", NULL, NULL, "", SERIES_GAUGE,
 	  "Share of wall time spent inside the eviction function", evict_time_share },

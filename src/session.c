@@ -121,6 +121,8 @@ static int plan_offsets(struct session *s, const struct session_opts *o, struct 
 	err = plan_add_offsets(&s->plan, s->t, &offs);
 	if (err)
 		return err;
+	if (s->plan.slowpath)
+		plan_add_sums(&s->plan, s->t);
 	snprintf(s->offsets_source, sizeof(s->offsets_source), "%s", c.source);
 	s->offsets_generated = c.origin == ORIGIN_GENERATED;
 	snprintf(s->strategy, sizeof(s->strategy), "%s", strategy_name(c.strategy));

@@ -431,7 +431,7 @@ static void hist_block(const struct tui *t, struct rect r, const struct hist *h,
 		return;
 	}
 	rows.h = r.h - 1;
-	panel_hist(rows, h, label, !measure_is_latency(m) && m != M_KEYS_PER_EVICT, caption, bar_attr);
+	panel_hist(rows, h, label, measure_is_bytes(m), caption, bar_attr);
 	if (measure_is_latency(m)) {
 		field_add(&fs, A_NORMAL, "avg = %" PRIu64 " %s", h->sum / h->count / h->scale, label);
 		field_add(&fs, A_NORMAL, "max: %" PRIu64 " %s", h->max / h->scale, label);
