@@ -52,6 +52,11 @@ double episode_duration_s(const struct episode *ep)
 	return ep->end_ns > ep->start_ns ? (double)(ep->end_ns - ep->start_ns) / 1e9 : 0;
 }
 
+int64_t episode_bytes_freed(const struct episode *ep)
+{
+	return (int64_t)ep->freed.sum - (int64_t)ep->grew_bytes;
+}
+
 double episode_evict_share(const struct episode *ep)
 {
 	double d = episode_duration_s(ep), share;
@@ -73,6 +78,7 @@ static void episode_init(struct episode *ep)
 	hist_init(&ep->latency, 1);
 	hist_init(&ep->tofree, 1);
 	hist_init(&ep->overhead, 1);
+	hist_init(&ep->freed, 1);
 	ep->overhead_first = ep->overhead_peak = NAN;
 	ep->cmds_before = ep->cmds_during = ep->cmds_after = NAN;
 	ep->maxmemory = -1;
@@ -97,6 +103,8 @@ static void episode_of_interval(struct episode *ep, const struct sample *iv)
 	lat_view(&iv->lat[EV_ACTIVE], EV_NSEC, &ep->latency);
 	ep->tofree = iv->var[EV_MEM_TOFREE];
 	ep->overhead = *ovh;
+	ep->freed = iv->round[EV_FREED];
+	ep->grew_bytes = iv->grew_bytes;
 	if (ovh->count)
 		ep->overhead_first = ep->overhead_peak = (double)ovh->sum / (double)ovh->count;
 	if (iv->evicting_calls >= 10) {
@@ -126,6 +134,8 @@ static void episode_merge(struct episode *dst, const struct episode *src)
 	hist_merge(&dst->latency, &dst->latency, &src->latency);
 	hist_merge(&dst->tofree, &dst->tofree, &src->tofree);
 	hist_merge(&dst->overhead, &dst->overhead, &src->overhead);
+	hist_merge(&dst->freed, &dst->freed, &src->freed);
+	dst->grew_bytes += src->grew_bytes;
 	if (isnan(dst->overhead_first))
 		dst->overhead_first = src->overhead_first;
 	if (isnan(dst->overhead_peak) || src->overhead_peak > dst->overhead_peak)

@@ -60,6 +60,8 @@ struct episode {
 	uint64_t evict_ns;		/* main-thread time in evicting calls */
 	struct hist latency;		/* of evicting calls: ns */
 	struct hist tofree, overhead;	/* bytes */
+	struct hist freed;		/* bytes each round freed, rounds in which used memory fell */
+	uint64_t grew_bytes;		/* how much it rose in the others */
 	double overhead_first;		/* mean overhead per round in its first interval with rounds; NAN: none */
 	double overhead_peak;		/* the largest mean of its intervals */
 	uint64_t worst_running;		/* the interval whose rounds most hit the time limit: those rounds */
@@ -123,5 +125,7 @@ bool episodes__current(const struct episodes *e, struct episode *out);
 double episode_duration_s(const struct episode *ep);
 /* Its time in evicting calls over its duration (0..1): the main thread's share spent evicting. */
 double episode_evict_share(const struct episode *ep);
+/* How far its rounds brought used memory down, in all: what they freed less what rose during them. */
+int64_t episode_bytes_freed(const struct episode *ep);
 
 #endif /* REDPROF_EPISODE_H */

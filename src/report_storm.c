@@ -150,6 +150,11 @@ void text_episode(FILE *f, const struct session *s, const struct episode *ep)
 	fputc('\n', f);
 	if (!why_not(s, M_MEM_TOFREE))
 		text_percentiles(f, "mem_tofree", &ep->tofree, VK_BYTES);
+	if (!why_not(s, M_FREED)) {
+		format_value((double)episode_bytes_freed(ep), VK_BYTES, v, sizeof(v));
+		fprintf(f, "bytes freed: %s in all; ", v);
+		text_percentiles(f, "per round", &ep->freed, VK_BYTES);
+	}
 	text_percentiles(f, "round latency", &ep->latency, VK_TIME);
 	cycle_words(&ep->cycle, episode_duration_s(ep), cyc, sizeof(cyc));
 	fprintf(f, "cycle: %s\n", cyc);
@@ -260,7 +265,7 @@ static void json_overhead(struct jw *w, const struct episode *ep)
 
 void json_episode(struct jw *w, const struct session *s, const struct episode *ep)
 {
-	static const enum measure optional[] = { M_KEYS_EVICTED, M_MEM_TOFREE, M_OVERHEAD };
+	static const enum measure optional[] = { M_KEYS_EVICTED, M_MEM_TOFREE, M_OVERHEAD, M_FREED };
 	struct series_value rv[SERIES_MAX_VALUES];
 	size_t nrv = series_returns(s, ep->returns, rv);
 	struct verdict vd;
@@ -317,6 +322,11 @@ void json_episode(struct jw *w, const struct session *s, const struct episode *e
 	jw_obj_end(w);
 	if (!why_not(s, M_MEM_TOFREE))
 		json_percentiles(w, "mem_tofree", &ep->tofree);
+	if (!why_not(s, M_FREED)) {
+		jw_key(w, "bytes_freed");
+		jw_i64(w, episode_bytes_freed(ep));
+		json_percentiles(w, "freed_per_round", &ep->freed);
+	}
 	json_percentiles(w, "round_latency_ns", &ep->latency);
 	if (!why_not(s, M_OVERHEAD))
 		json_overhead(w, ep);

@@ -521,6 +521,37 @@ static void draw_latency(const struct tui *t, const struct sample *smp, struct r
 	hist_block(t, b, &active, M_EVICT_LATENCY_ACTIVE, active_cap, crt_attr(CRT_ACTIVE), empty);
 }
 
+/*
+ * What the rounds freed against what they had to, in one line above the
+ * mem_tofree histogram; false (nothing drawn) when it is not measured or
+ * no round ended.
+ */
+static bool freed_line(const struct tui *t, const struct sample *smp, struct rect r)
+{
+	const struct hist *fr = &smp->round[EV_FREED], *sh = &smp->round[EV_SHORTFALL];
+	const struct hist *lz = &smp->round[EV_LAZYFREE_PENDING];
+	uint64_t rounds = fr->count + smp->rounds_grew;
+	char p50[32], p99[32], line[160];
+	int n;
+
+	if (measure_unavailable(t->s, smp, M_FREED) || !rounds)
+		return false;
+	if (fr->count) {
+		mem_format((int64_t)hist_percentile(fr, 0.5), p50, sizeof(p50));
+		mem_format((int64_t)hist_percentile(fr, 0.99), p99, sizeof(p99));
+		n = snprintf(line, sizeof(line), "freed per round p50 %s p99 %s", p50, p99);
+	} else {
+		n = snprintf(line, sizeof(line), "used memory rose in every round");
+	}
+	if (!measure_unavailable(t->s, smp, M_SHORTFALL))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", short of mem_tofree %.1f%%",
+			      100.0 * (double)sh->count / (double)rounds);
+	if (!measure_unavailable(t->s, smp, M_LAZYFREE_PENDING) && lz->count && lz->max)
+		snprintf(line + n, sizeof(line) - (size_t)n, ", lazyfree queue up to %" PRIu64, lz->max);
+	panel_text(r, 0, 0, crt_attr(CRT_DIM), "%s", line);
+	return true;
+}
+
 static void draw_tofree(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
 {
 	const char *why = measure_unavailable(t->s, smp, M_MEM_TOFREE);
@@ -534,6 +565,8 @@ static void draw_tofree(const struct tui *t, const struct sample *smp, struct re
 	}
 	measure_hist(smp, M_MEM_TOFREE, t->unit, &h);
 	snprintf(empty, sizeof(empty), "no eviction round %s", period(t));
+	if (freed_line(t, smp, rect_below(r, 1)))
+		r = rect_below(r, 1);
 	hist_block(t, rect_below(r, 1), &h, M_MEM_TOFREE, "distribution", crt_attr(CRT_ACTIVE), empty);
 }
 
@@ -653,7 +686,8 @@ static void panel_need(const struct tui *t, const struct sample *smp, enum panel
 		if (why)
 			break;
 		measure_hist(smp, M_MEM_TOFREE, t->unit, &a);
-		*want = hist_block_rows(&a);
+		*want = hist_block_rows(&a) + (!measure_unavailable(s, smp, M_FREED) &&
+					       smp->round[EV_FREED].count + smp->rounds_grew);
 		*least = 3;
 		break;
 	case P_THROUGHPUT:
