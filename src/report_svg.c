@@ -134,7 +134,9 @@ void xml_text(FILE *f, const char *s)
 		case '>': fputs("&gt;", f); break;
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f); break;
+		/* Control characters are not allowed in XML, not even as references, and a file may hold them. */
+		case '\t': case '\n': case '\r': fputc(*s, f); break;
+		default: fputc((unsigned char)*s < 0x20 ? '?' : *s, f); break;
 		}
 	}
 }
