@@ -257,7 +257,7 @@ static void page_head(struct report *r)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", r->f);
 	fprintf(r->f, "redprof: %s PID %lld%s</title>\n", server, (long long)a->pid,
 		r->nsides > 1 ? ", before and after" : "");
-	fprintf(r->f, "<style>\n%s%s%s</style>\n</head>\n<body>\n<main>\n", page_css, svg_css, storm_css);
+	fprintf(r->f, "<style>\n%s%s%s%s</style>\n</head>\n<body>\n<main>\n", page_css, svg_css, storm_css, heat_css);
 }
 
 static void capture_words(const struct side *sd, char *buf, size_t len)
@@ -955,8 +955,19 @@ static const enum measure round_ms[] = { M_MEM_TOFREE, M_FREED, M_OVERSHOOT, M_S
 					  M_LAZYFREE_PENDING };
 static const enum measure vars_ms[] = { M_MEM_USED, M_MEM_REPORTED, M_OVERHEAD, M_EVICT_LATENCY };
 
+/* The snapshots and their names as the storm sections take them. */
+static void storm_sides(const struct report *r, const struct snapshot *snaps[2], const char *names[2])
+{
+	for (size_t k = 0; k < 2; k++) {
+		snaps[k] = k < r->nsides ? r->side[k].s : NULL;
+		names[k] = k < r->nsides ? r->side[k].name : NULL;
+	}
+}
+
 static void html(struct report *r)
 {
+	const struct snapshot *snaps[2];
+	const char *names[2];
 	char title[128];
 	bool split = latency_split(r);
 
@@ -972,12 +983,8 @@ static void html(struct report *r)
 	hist_section(r, "rounds", "What each eviction round had to free, and freed", round_ms,
 		     sizeof(round_ms) / sizeof(round_ms[0]));
 	timeline_section(r);
-	{
-		const struct snapshot *snaps[2] = { r->side[0].s, r->nsides > 1 ? r->side[1].s : NULL };
-		const char *names[2] = { r->side[0].name, r->nsides > 1 ? r->side[1].name : NULL };
-
-		storm_html(r->f, snaps, names, r->nsides);
-	}
+	storm_sides(r, snaps, names);
+	storm_html(r->f, snaps, names, r->nsides);
 	/* With the split shown, all calls together go with the rest. */
 	hist_section(r, "variables", "getMaxmemoryState's other variables, and all calls",
 		     vars_ms, split ? 4 : 3);
@@ -990,28 +997,14 @@ static void html(struct report *r)
 /* The chart sheet                                                      */
 /* ------------------------------------------------------------------ */
 
-#define SHEET_GAP 40
-#define SHEET_TITLE 22
-
 /* One row of the sheet: a chart per side (or two measures side by side when alone). */
-static double sheet_title(FILE *f, double x, double y, const char *title)
-{
-	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"st\">", x, y + 15);
-	xml_text(f, title);
-	fputs("</text>\n", f);
-	return y + SHEET_TITLE;
-}
-
 static void sheet_hist(FILE *f, enum measure m, double x, double y, const struct side *sd,
 		       unsigned lo, unsigned hi, double ymax)
 {
 	struct marker mk[NPCT];
-	char title[160];
 	const char *why;
 
-	snprintf(title, sizeof(title), "%s%s%s", sd->name ? sd->name : "", sd->name ? ": " : "",
-		 measure_title_of(fn_of(sd->s), m));
-	y = sheet_title(f, x, y, title);
+	y = sheet_title(f, x, y, sd->name, measure_title_of(fn_of(sd->s), m));
 	if (!hist_shown(sd->s, m, &why) || !sd->s->hist[m].h.count) {
 		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"why\">Not available: ", x, y + 20);
 		xml_text(f, sd->s->hist[m].h.count ? why : "no calls in this capture");
@@ -1030,6 +1023,8 @@ static void sheet(struct report *r)
 					      M_MEM_TOFREE, M_KEYS_PER_EVICT, M_MEM_USED, M_MEM_REPORTED, M_OVERHEAD };
 	double width = 2 * CHART_W + SHEET_GAP + 40, y = 50;
 	char *body = NULL, title[160], server[64];
+	const struct snapshot *snaps[2];
+	const char *names[2];
 	size_t len = 0, col = 0;
 	FILE *f = open_memstream(&body, &len);
 
@@ -1046,7 +1041,7 @@ static void sheet(struct report *r)
 			continue;
 		shared_axis(r, m, &lo, &hi, &ymax);
 		for (size_t k = 0; k < r->nsides; k++) {
-			sheet_hist(f, m, 20 + (double)col * (CHART_W + SHEET_GAP), y, &r->side[k], lo, hi, ymax);
+			sheet_hist(f, m, SHEET_X(col), y, &r->side[k], lo, hi, ymax);
 			if (++col == 2) {
 				col = 0;
 				y += SHEET_TITLE + HIST_H + 24;
@@ -1061,14 +1056,11 @@ static void sheet(struct report *r)
 
 		for (size_t k = 0; k < r->nsides; k++) {
 			const struct side *sd = &r->side[k];
-			double x = 20 + (double)col * (CHART_W + SHEET_GAP), yy;
+			double x = SHEET_X(col), yy = sheet_title(f, x, y, sd->name, timelines[tl].title);
 			const char *why = timeline_why(sd, (enum timeline)tl);
 			struct line l[2];
 			size_t n = timeline_lines(sd, (enum timeline)tl, l);
 
-			snprintf(title, sizeof(title), "%s%s%s", sd->name ? sd->name : "", sd->name ? ": " : "",
-				 timelines[tl].title);
-			yy = sheet_title(f, x, y, title);
 			if (why) {
 				fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"why\">Not available: ", x, yy + 20);
 				xml_text(f, why);
@@ -1085,6 +1077,8 @@ static void sheet(struct report *r)
 	}
 	if (col)
 		y += SHEET_TITLE + LINE_H + 24;
+	storm_sides(r, snaps, names);
+	y = storm_sheet(f, snaps, names, r->nsides, y);
 	if (fclose(f))
 		fatal("out of memory drawing the chart sheet");
 
@@ -1093,9 +1087,10 @@ static void sheet(struct report *r)
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n"
 		"<style>\n%s.st{font:600 14px system-ui,\"DejaVu Sans\",Arial,sans-serif;fill:#222}\n"
 		".why{font:italic 12px system-ui,\"DejaVu Sans\",Arial,sans-serif;fill:#555}\n"
-		".h{font:600 18px system-ui,\"DejaVu Sans\",Arial,sans-serif;fill:#111}</style>\n"
+		".t{font:12px system-ui,\"DejaVu Sans\",Arial,sans-serif;fill:#333}.t.behind{fill:#9b2c2c}\n"
+		".h{font:600 18px system-ui,\"DejaVu Sans\",Arial,sans-serif;fill:#111}\n%s</style>\n"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n",
-		width, y + 10, width, y + 10, svg_css);
+		width, y + 10, width, y + 10, svg_css, heat_css);
 	snprintf(title, sizeof(title), "Redis eviction profile: %s, PID %lld%s", server, (long long)r->side[0].s->pid,
 		 r->nsides > 1 ? " (before) and after" : "");
 	fputs("<text x=\"20\" y=\"32\" class=\"h\">", r->f);

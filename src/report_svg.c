@@ -134,7 +134,9 @@ void xml_text(FILE *f, const char *s)
 		case '>': fputs("&gt;", f); break;
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f); break;
+		/* Control characters are not allowed in XML, not even as references, and a file may hold them. */
+		case '\t': case '\n': case '\r': fputc(*s, f); break;
+		default: fputc((unsigned char)*s < 0x20 ? '?' : *s, f); break;
 		}
 	}
 }
@@ -160,18 +162,30 @@ double nice_ceiling(double v, enum value_kind kind)
 /* Frames                                                               */
 /* ------------------------------------------------------------------ */
 
-static void open_svg(FILE *f, struct svg_place at, int h, const char *label)
+void svg_open(FILE *f, struct svg_place at, const char *cls, int h, const char *label)
 {
 	if (at.nested)
-		fprintf(f, "<svg class=\"chart\" x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">",
-			at.x, at.y, CHART_W, h, CHART_W, h);
+		fprintf(f, "<svg class=\"%s\" x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">",
+			cls, at.x, at.y, CHART_W, h, CHART_W, h);
 	else
-		fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", CHART_W, h);
+		fprintf(f, "<svg class=\"%s\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", cls, CHART_W, h);
 	if (!at.nested) {
 		xml_text(f, label);
 		fputs("\">", f);
 	}
 	fputc('\n', f);
+}
+
+double sheet_title(FILE *f, double x, double y, const char *side, const char *title)
+{
+	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"st\">", x, y + 15);
+	if (side) {
+		xml_text(f, side);
+		fputs(": ", f);
+	}
+	xml_text(f, title);
+	fputs("</text>\n", f);
+	return y + SHEET_TITLE;
 }
 
 /* Horizontal grid lines and their labels: 0 .. YMAX in four steps. */
@@ -270,7 +284,7 @@ void svg_hist(FILE *f, struct svg_place at, const struct hist *h, enum value_kin
 	unsigned nb = hi - lo + 1;
 	double bw = (double)PLOT_W / nb;
 
-	open_svg(f, at, HIST_H, what);
+	svg_open(f, at, "chart", HIST_H, what);
 	y_grid(f, HIST_MT, plot_h, ymax_pct, kind, true);
 	for (unsigned i = lo; i <= hi; i++) {
 		double pct = h->count ? 100.0 * (double)h->slots[i] / (double)h->count : 0;
@@ -377,7 +391,7 @@ void svg_timeline(FILE *f, struct svg_place at, const double *t, size_t n, doubl
 
 	if (!(tmax > 0))
 		tmax = 1;
-	open_svg(f, at, LINE_H, lines[0].name ? lines[0].name : "timeline");
+	svg_open(f, at, "chart", LINE_H, lines[0].name ? lines[0].name : "timeline");
 	y_grid(f, LINE_MT, plot_h, ymax, kind, false);
 	x_grid(f, tmax, plot_h);
 	for (size_t i = 0; i < nlines; i++)

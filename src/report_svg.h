@@ -60,6 +60,21 @@ struct line {
 void svg_timeline(FILE *f, struct svg_place at, const double *t, size_t n, double tmax, const struct line *lines,
 		  size_t nlines, enum value_kind kind, double ymax);
 
+/* An <svg> of CSS class CLS, H high and CHART_W wide, at AT; LABEL names it when inline. */
+void svg_open(FILE *f, struct svg_place at, const char *cls, int h, const char *label);
+
+/*
+ * The standalone sheet: charts in two columns, SHEET_GAP apart, each under
+ * a title SHEET_TITLE high; SHEET_LINE a line of text.
+ */
+#define SHEET_GAP 40
+#define SHEET_TITLE 22
+#define SHEET_LINE 16
+#define SHEET_X(col) (20 + (double)(col) * (CHART_W + SHEET_GAP))
+
+/* "SIDE: TITLE" (TITLE alone when SIDE is NULL) at (X, Y) in the sheet; returns the y below it. */
+double sheet_title(FILE *f, double x, double y, const char *side, const char *title);
+
 /* A round number at or above V for an axis: 1, 2 or 5 times a power of ten (of 1024 for bytes). */
 double nice_ceiling(double v, enum value_kind kind);
 

@@ -156,6 +156,8 @@ is "$(grep -oE 'https?://[^"]*' "$D/report.svg" | sort -u)" "http://www.w3.org/2
 # A chart per histogram and four timelines.
 [ "$($CHECK sheet "$D/report.svg")" -ge $(($(jq '.total.histograms | length' "$D/cap.json") + 4)) ]
 ok $? "the sheet parses as XML and holds every chart ($($CHECK sheet "$D/report.svg"))"
+checked "the sheet's heat map is the snapshot's, cell for cell, and nothing on it overlaps" \
+	"$($CHECK heat "$D/report.svg" "$D/cap.json")"
 
 chromium_run --window-size=1280,2400 --screenshot="$D/report.png" "file://$D/report.html" >/dev/null
 read -r w h ink colours <<<"$($CHECK png "$D/report.png")"

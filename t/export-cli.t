@@ -97,11 +97,76 @@ ok $? "p50 of 100 values in [1024, 2048) is 1535 by histogram_quantile, max the 
 run report "$D/lines.jsonl" -o "$D/r.svg"
 head -c 200 "$D/r.svg" | grep -q '<svg xmlns="http://www.w3.org/2000/svg"'
 ok $? "-o FILE.svg writes the chart sheet"
+grep -q 'class="why">Not available: the heat map is in snapshot files' "$D/r.svg" && ! grep -q 'Storm episodes' "$D/r.svg"
+ok $? "the sheet of --json lines says where the heat map is, and lists no episodes when there are none"
 run report "$D/lines.jsonl"
 grep -q '^<!DOCTYPE html>' <<<"$OUT"
 ok $? "without -o the HTML goes to standard output when it is not a terminal"
 refused 1 "cannot write $D/none/r.html: No such file or directory" "a report to a missing directory" \
 	report "$D/lines.jsonl" -o "$D/none/r.html"
+
+# --- the sheet's storm sections, from a snapshot made here ------------------
+# slices SLICE=NS...: a heat-map column's 100 counts, 0 but where given.
+slices() {
+	local v=() a IFS=,
+	for ((i = 0; i < 100; i++)); do v[i]=0; done
+	for a; do v[${a%=*}]=${a#*=}; done
+	printf '[%s]' "${v[*]}"
+}
+# storm COLUMNS: the capture above as a snapshot file with one episode and a heat map of COLUMNS (JSON).
+storm() {
+	printf '{"schema":3,"redprof":"0.1.0","start":"2026-11-23T10:00:00.000Z","end":"2026-11-23T10:00:02.000Z",'
+	printf '"target":{"pid":77,"exe":"/usr/bin/redis-server","build_id":"ab12","server":"redis",'
+	printf '"evict_function":"performEvictions","offsets":null},"intervals_dropped":0,"intervals":['
+	sample interval 2026-11-23T10:00:01.000Z 1 100 40
+	printf ','
+	sample interval 2026-11-23T10:00:02.000Z 1 300 60
+	printf '],"total":'
+	sample total 2026-11-23T10:00:02.000Z 2 400 100
+	# A verdict with markup and a control character, which XML has no way to hold.
+	printf ',"episodes":[{"id":1,"start":"2026-11-23T10:00:00.500Z","end":"2026-11-23T10:00:02.000Z",'
+	printf '"duration_s":1.5,"evict_time_s":0.35,"evict_time_share":0.23,"evicting_calls":100,"keys_evicted":100,'
+	printf '"verdict":{"pace":"falling_behind","text":"eviction fell behind <&> \\u0001"}}],'
+	printf '"heat_map":{"slice_s":0.01,"slices_per_second":100,"slices_lost":3,"unplaced_s":0,"seconds_kept":4,'
+	printf '"columns":[%s]}}\n' "$1"
+}
+# 10:00:00 and :01 evicting all of their first 20 ms (one run of two cells), a quarter of
+# +500 ms and a trace of +980 ms; nothing at :02; half of the first 20 ms of :03.
+t0=1795428000
+storm "$(printf '{"second":%s,"busy_ns":%s,"calls":%s},' \
+	$t0 "$(slices 0=10000000 1=10000000 50=5000000)" "$(slices)" \
+	$((t0 + 1)) "$(slices 0=10000000 1=10000000 99=1)" "$(slices)" \
+	$((t0 + 3)) "$(slices 0=10000000)" "$(slices)" | sed 's/,$//')" >"$D/storm.json"
+run report "$D/storm.json" -o "$D/storm.svg"
+is "$RC" 0 "a sheet from a snapshot with episodes and a heat map" || diag "$ERR"
+storm '' >"$D/calm.json"
+run report "$D/calm.json" -o "$D/calm.svg"
+if [ -x /usr/bin/python3 ]; then
+	CHECK="/usr/bin/python3 $top_srcdir/t/export_check.py"
+	heat=$($CHECK heat "$D/storm.svg" "$D/storm.json" 2>&1)
+	is "$(head -n 1 <<<"$heat")" 0 "the sheet parses as XML, draws the file's heat-map cells in their shades and places nothing on anything else" ||
+		diag "$heat"
+	grep -q '^strips: 1, seconds: 4, cells: 5 in 4 rects, episode bars: 1,' <<<"$heat"
+	ok $? "one strip of the capture's 4 seconds, 5 cells in 4 runs, the episode above them" || diag "$heat"
+	run report "$D/storm.json" "$D/lines.jsonl" -o "$D/both.svg"
+	heat=$($CHECK heat "$D/both.svg" "$D/storm.json" 2>&1)
+	is "$(head -n 1 <<<"$heat")" 0 "before and after: the heat map of the one that has it, nothing overlapping" ||
+		diag "$heat"
+	heat=$($CHECK heat "$D/calm.svg" "$D/calm.json" 2>&1)
+	[ "$(head -n 1 <<<"$heat")" = 0 ] && grep -q '^strips: 0,' <<<"$heat"
+	ok $? "a heat map without a second of eviction: a sheet that parses, and no strip" || diag "$heat"
+else
+	for d in "the heat map's cells" "its strip" "before and after" "a calm heat map"; do
+		skip "$d" "no /usr/bin/python3"
+	done
+fi
+grep -q '>#1  2026-11-23T10:00:00 UTC, 1.5 s: 100 keys evicted, 350 ms evicting (23.0%), round p99 n/a<' "$D/storm.svg" &&
+	grep -q 'class="t behind">eviction fell behind &lt;&amp;&gt; ?<' "$D/storm.svg"
+ok $? "the sheet lists the episode, its verdict escaped" || grep -A2 'Storm episodes' "$D/storm.svg" | sed 's/^/# /'
+grep -q '>3 slices (10 ms each) were lost' "$D/storm.svg"
+ok $? "and says how many slices the heat map lost"
+grep -q 'class="why">No second of this capture had eviction in it.<' "$D/calm.svg"
+ok $? "a heat map without a second of eviction is said to be so"
 
 echo "1..$TAP_N"
 done_testing

@@ -15,9 +15,12 @@
 #   export_check.py report-value DOM MEASURE Q
 #   export_check.py png PNG
 #   export_check.py sheet SVG
+#   export_check.py heat SVG SNAPSHOT                (the sheet of one capture of under an hour)
 import copy
 import csv
 import json
+import math
+import re
 import struct
 import sys
 import xml.etree.ElementTree as ET
@@ -394,9 +397,100 @@ def cmd_sheet(path):
     print(len(charts))
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+CELL = re.compile(r"(\d+):(\d\d) to (\d+):(\d\d), \+(\d+) to (\d+) ms: (\d+) to (\d+)% evicting$")
+AXIS = re.compile(r"(\d+):(\d\d)$")
+
+
+def want_cells(snap):
+    """(second since the start, 20 ms row) -> shade 1..8 of every cell of the file with eviction in it."""
+    heat, want = snap.get("heat_map") or {"columns": []}, {}
+    t0 = math.floor(epoch(snap["start"]))
+    for col in heat["columns"]:
+        for row in range(50):
+            share = (col["busy_ns"][2 * row] + col["busy_ns"][2 * row + 1]) / 20e6
+            if share > 0:
+                want[(col["second"] - t0, row)] = min(8, max(1, math.ceil(share * 8)))
+    return want
+
+
+def strip_cells(strip, diffs):
+    """A strip's seconds and its cells, from where each rect is and what its tooltip says."""
+    bg = strip.find(SVG + "rect")
+    x0, y0, w = float(bg.get("x")), float(bg.get("y")), float(bg.get("width"))
+    row_h = float(bg.get("height")) / 50
+    axis = [(float(t.get("x")), int(m[1]) * 60 + int(m[2])) for t in strip.iter(SVG + "text")
+            if (m := AXIS.match(t.text or ""))]
+    (xa, ta), (xb, tb) = axis[0], axis[-1]
+    # The labels are rounded: they give the number of seconds, the plot's width their exact width.
+    first, seconds = ta, round(w * (tb - ta) / (xb - xa))
+    cw = w / seconds
+    cells, rects = {}, 0
+    for r in strip.iter(SVG + "rect"):
+        m = CELL.match(r.findtext(SVG + "title") or "")
+        if not m:
+            continue
+        rects += 1
+        a, b = int(m[1]) * 60 + int(m[2]), int(m[3]) * 60 + int(m[4])
+        row, level = int(m[5]) // 20, round(int(m[8]) * 8 / 100)
+        x, y, width = float(r.get("x")), float(r.get("y")), float(r.get("width"))
+        if abs(x - (x0 + (a - first) * cw)) > 0.01 or abs(width - (b - a) * cw) > 0.01 or abs(y - (y0 + row * row_h)) > 0.01:
+            diffs.append("cell %s is drawn at x %s y %s width %s" % (m[0], x, y, width))
+        if a < first or b > first + seconds:
+            diffs.append("cell %s is outside its strip %d..%d" % (m[0], first, first + seconds))
+        for sec in range(a, b):
+            if (sec, row) in cells:
+                diffs.append("second %d row %d is drawn twice" % (sec, row))
+            cells[(sec, row)] = (level, r.get("fill"))
+    return seconds, cells, rects
+
+
+def boxes(root):
+    """What the sheet places itself: (what, x, y, width, height), a text a point on its baseline."""
+    out = []
+    for e in root:
+        tag = e.tag.replace(SVG, "")
+        if tag in ("svg", "rect") and not e.get("width", "").endswith("%"):
+            out.append((tag, float(e.get("x")), float(e.get("y")), float(e.get("width")), float(e.get("height"))))
+        elif tag == "text":
+            out.append(("text " + (e.text or "")[:30], float(e.get("x")), float(e.get("y")) - 10, 1, 10))
+    return out
+
+
+def cmd_heat(svg_path, snap_path):
+    root = ET.parse(svg_path).getroot()
+    snap = json.load(open(snap_path))
+    diffs, got, shades, rects, seconds = [], {}, {}, 0, []
+    strips = [e for e in root if e.tag == SVG + "svg" and "heat" in e.get("class", "").split()]
+    for strip in strips:
+        n, cells, r = strip_cells(strip, diffs)
+        seconds.append(n)
+        rects += r
+        got.update(cells)
+    for key, (level, fill) in got.items():
+        if shades.setdefault(level, fill) != fill:
+            diffs.append("shade %d is drawn both %s and %s" % (level, shades[level], fill))
+    want = want_cells(snap)
+    for key in sorted(set(want) | set(got)):
+        if want.get(key) != got.get(key, (None,))[0]:
+            diffs.append("second %d row %d: file's shade %s, sheet's %s" % (key + (want.get(key), got.get(key))))
+    placed = boxes(root)
+    height = float(root.get("height"))
+    for i, a in enumerate(placed):
+        if a[2] + a[4] > height:
+            diffs.append("%s at y %g ends below the sheet's %g" % (a[0], a[2], height))
+        for b in placed[i + 1:]:
+            if a[1] < b[1] + b[3] and b[1] < a[1] + a[3] and a[2] < b[2] + b[4] and b[2] < a[2] + a[4]:
+                diffs.append("%s at (%g, %g) overlaps %s at (%g, %g)" % (a[0], a[1], a[2], b[0], b[1], b[2]))
+    episodes = sum(1 for s in strips for r in s.iter(SVG + "rect") if r.get("class") == "ep")
+    say(diffs, "strips: %d, seconds: %s, cells: %d in %d rects, episode bars: %d, things laid out: %d" %
+        (len(strips), "+".join(map(str, seconds)) or "0", len(got), rects, episodes, len(placed)), diffs)
+
+
 COMMANDS = {"schema": cmd_schema, "csv": cmd_csv, "openmetrics": cmd_openmetrics, "page": cmd_page,
             "quantile": cmd_quantile,
-            "dom": cmd_dom, "report-value": cmd_report_value, "png": cmd_png, "sheet": cmd_sheet}
+            "dom": cmd_dom, "report-value": cmd_report_value, "png": cmd_png, "sheet": cmd_sheet,
+            "heat": cmd_heat}
 
 if __name__ == "__main__":
     COMMANDS[sys.argv[1]](*sys.argv[2:])
