@@ -1020,7 +1020,8 @@ static void sheet_hist(FILE *f, enum measure m, double x, double y, const struct
 static void sheet(struct report *r)
 {
 	static const enum measure order[] = { M_EVICT_LATENCY_ACTIVE, M_EVICT_LATENCY_NOOP, M_EVICT_LATENCY,
-					      M_MEM_TOFREE, M_KEYS_PER_EVICT, M_MEM_USED, M_MEM_REPORTED, M_OVERHEAD };
+					      M_MEM_TOFREE, M_FREED, M_OVERSHOOT, M_SHORTFALL, M_KEYS_PER_EVICT,
+					      M_LAZYFREE_PENDING, M_MEM_USED, M_MEM_REPORTED, M_OVERHEAD };
 	double width = 2 * CHART_W + SHEET_GAP + 40, y = 50;
 	char *body = NULL, title[160], server[64];
 	const struct snapshot *snaps[2];

@@ -29,8 +29,9 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 
 HISTS = ["evict_latency", "evict_latency_active", "evict_latency_noop", "mem_reported", "overhead",
-         "mem_used", "mem_tofree", "keys_per_evict"]
-SCALE = {"ns": 1, "us": 1000, "ms": 1000000, "bytes": 1, "keys": 1}
+         "mem_used", "mem_tofree", "keys_per_evict", "freed", "overshoot", "shortfall", "lazyfree_pending"]
+COUNTED = ("keys_per_evict", "lazyfree_pending")  # no unit suffix in OpenMetrics
+SCALE = {"ns": 1, "us": 1000, "ms": 1000000, "bytes": 1, "keys": 1, "objects": 1}
 GAUGES = ("evict_time_share", "maxmemory", "used_memory", "probe_cost.cpu_share",
           "probe_cost.hits_per_command.emulated", "probe_cost.hits_per_command.single_stepped",
           "probe_cost.hits_per_command.return")
@@ -54,8 +55,8 @@ def samples(snap):
 def scalars(obj):
     """The counters and gauges of a sample by their CSV names (JSON paths)."""
     out = {}
-    for key in ("commands", "calls", "evicting_calls", "keys_evicted", "evict_time_share", "maxmemory",
-                "used_memory"):
+    for key in ("commands", "calls", "evicting_calls", "keys_evicted", "rounds_memory_grew", "memory_grew_bytes",
+                "evict_time_share", "maxmemory", "used_memory"):
         if key in obj:
             out[key] = obj[key]
     for k, v in obj["returns"].items():
@@ -200,7 +201,7 @@ def cmd_openmetrics(om_path, snap_path):
             continue
         upto = ivs[:npoints]
         for name in HISTS:
-            unit = "seconds" if name.startswith("evict_latency") else "" if name == "keys_per_evict" else "bytes"
+            unit = "seconds" if name.startswith("evict_latency") else "" if name in COUNTED else "bytes"
             fam = fams.get("redprof_%s%s" % (name, "_" + unit if unit else ""))
             present = [iv["histograms"][name] for iv in upto if name in iv["histograms"]]
             if name not in snap["total"]["histograms"]:
