@@ -42,6 +42,7 @@ const volatile bool light = false;		/* the light plan: no entry or return probe 
 const volatile __u64 evictedkeys_addr = 0;	/* &server.stat_evictedkeys, 0 if unknown */
 const volatile struct ev_site sites[EV_MAX_SITES] = {};
 const volatile struct ev_sum sums[EV_NSUMS] = {};
+const volatile struct ev_payer_spec payer_spec = {};
 /* Added to CLOCK_MONOTONIC so that slices start on wall-clock multiples of 10 ms. */
 const volatile __u64 slice_shift_ns = 0;
 
@@ -50,12 +51,22 @@ struct ev_extrema extrema[EV_EPOCHS] = {};	/* user space resets slots */
 __u32 epoch = 0;				/* user space advances it each interval */
 struct ev_slice slices[EV_SLICES] = {};		/* user space reads slices that have ended */
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EV_PAYERS);
+	__type(key, struct ev_payer_key);
+	__type(value, struct ev_payer);
+} payers SEC(".maps");
+
 /* The main thread's performEvictions() call in flight. */
 static struct {
 	__u64 start_ns;
 	__u64 deletes;		/* delete-site hits, when the counter is unknown */
 	__u64 val[EV_NVARS];	/* this call's values so far (an early site keeps them for the slow path) */
 	__u32 val_mask;		/* which of val are this call's */
+	__u64 client;		/* server.current_client then, 0: none */
+	__u64 client_id, cmd;
+	bool payer_known;
 	__u64 used_start;	/* used memory when it reached the eviction path (mem_reported) */
 	__u64 tofree;		/* its mem_tofree */
 	bool used_known, tofree_known;
@@ -305,6 +316,62 @@ static __always_inline __u64 keys_evicted(void)
 	return keys;
 }
 
+static __always_inline bool read_word(__u64 addr, __u64 *v)
+{
+	return !bpf_probe_read_user(v, sizeof(*v), (const void *)addr);
+}
+
+/* The round's client and command, at the slow-path site. */
+static __always_inline void payer_start(void)
+{
+	__u64 c = 0;
+
+	cur.payer_known = false;
+	if (!payer_spec.current_client)
+		return;
+	cur.client_id = cur.cmd = 0;
+	if (!read_word(payer_spec.current_client, &c) ||
+	    (c && (!read_word(c + payer_spec.id_off, &cur.client_id) || !read_word(c + payer_spec.cmd_off, &cur.cmd)))) {
+		totals.payer_unread++;
+		return;
+	}
+	cur.client = c;
+	cur.payer_known = true;
+}
+
+/*
+ * A round of client CLIENT_ID (at CLIENT) running command CMD took DELTA
+ * ns and evicted KEYS: into its pair's entry, made with the names read
+ * now when the pair is new. A global function, verified once.
+ */
+__noinline int payer_add(__u64 client_id, __u64 cmd, __u64 client, __u64 delta, __u64 keys)
+{
+	struct ev_payer_key k = { client_id, cmd };
+	struct ev_payer *p, fresh = {};
+	__u64 obj = 0, str = 0;
+
+	p = bpf_map_lookup_elem(&payers, &k);
+	if (!p) {
+		if (client && read_word(client + payer_spec.name_off, &obj) && obj &&
+		    read_word(obj + payer_spec.ptr_off, &str) && str)
+			bpf_probe_read_user_str(fresh.client, sizeof(fresh.client), (const void *)str);
+		if (cmd && read_word(cmd + payer_spec.cmdname_off, &str) && str)
+			bpf_probe_read_user_str(fresh.command, sizeof(fresh.command), (const void *)str);
+		bpf_map_update_elem(&payers, &k, &fresh, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&payers, &k);
+	}
+	if (!p) {
+		totals.outside_rounds++;
+		totals.outside_ns += delta;
+		totals.outside_keys += keys;
+		return 0;
+	}
+	p->rounds++;
+	p->ns += delta;
+	p->keys += keys;
+	return 0;
+}
+
 static __always_inline void round_add(__u32 r, __u64 v, struct ev_extrema *now, struct ev_extrema *all)
 {
 	r &= EV_NROUNDS - 1;
@@ -385,6 +452,8 @@ static __always_inline void finish(int rv)
 		totals.keys_evicted += keys;
 		slice_add(end_ns, delta);
 		round_end(now, all);
+		if (cur.payer_known)
+			payer_add(cur.client_id, cur.cmd, cur.client, delta, keys);
 	}
 }
 
@@ -538,8 +607,10 @@ int ev_site(struct pt_regs *ctx)
 	if (s->flags & EV_SITE_SLOWPATH)
 		reached_slow_path();
 	compute_values(s, &regs);
-	if (s->flags & EV_SITE_SLOWPATH)
+	if (s->flags & EV_SITE_SLOWPATH) {
 		round_start();
+		payer_start();
+	}
 	if (s->flags & EV_SITE_EARLY)
 		return 0;
 	now = extrema_now();

@@ -53,6 +53,38 @@ struct ev_sum {
  */
 enum ev_round { EV_FREED, EV_OVERSHOOT, EV_SHORTFALL, EV_LAZYFREE_PENDING, EV_NROUNDS };
 
+/*
+ * Who an eviction round ran for: the client Redis was serving
+ * (server.current_client; none when the eviction timer runs it) and the
+ * command it was about to run. Rounds, their time and keys are added up in
+ * the hash map `payers` by client and command, at most EV_PAYERS pairs;
+ * rounds of pairs that find it full are counted in totals.outside_*.
+ */
+#define EV_PAYERS 1024
+#define EV_NAME_LEN 32
+
+struct ev_payer_spec {
+	__u64 current_client;	/* runtime address of server.current_client; 0: unknown */
+	__u64 id_off;		/* client.id */
+	__u64 cmd_off;		/* client.cmd */
+	__u64 name_off;		/* client.name (an object) */
+	__u64 ptr_off;		/* object.ptr (its string) */
+	__u64 cmdname_off;	/* command.name (a string) */
+};
+
+struct ev_payer_key {
+	__u64 client_id;	/* 0 with cmd 0: no client */
+	__u64 cmd;		/* the command's address in the server */
+};
+
+struct ev_payer {
+	__u64 rounds;
+	__u64 ns;		/* their latency, summed */
+	__u64 keys;
+	char client[EV_NAME_LEN];	/* CLIENT SETNAME's, "" when none, when the pair was first seen */
+	char command[EV_NAME_LEN];
+};
+
 /* Time units of the latency histograms; the kernel fills all three. */
 enum ev_unit { EV_NSEC, EV_USEC, EV_MSEC, EV_NUNITS };
 
@@ -159,6 +191,10 @@ struct ev_totals {
 	struct ev_hist round[EV_NROUNDS];	/* per evicting call, enum ev_round */
 	__u64 rounds_grew;		/* evicting calls during which used memory rose, not fell */
 	__u64 grew_bytes;		/* ... by this much in all */
+	__u64 outside_rounds;		/* evicting calls whose client and command found `payers` full */
+	__u64 outside_ns;
+	__u64 outside_keys;
+	__u64 payer_unread;		/* evicting calls whose client could not be read */
 };
 
 struct ev_minmax {

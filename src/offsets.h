@@ -27,7 +27,15 @@
 enum var { VAR_MEM_REPORTED, VAR_OVERHEAD, VAR_MEM_USED, VAR_MEM_TOFREE, NVARS, VAR_NONE = -1 };
 
 /* Globals redprof reads from the target's memory. */
-enum global { G_MAXMEMORY, G_STAT_NUMCOMMANDS, G_STAT_EVICTEDKEYS, G_USED_MEMORY, G_MAXMEMORY_POLICY, NGLOBALS };
+enum global { G_MAXMEMORY, G_STAT_NUMCOMMANDS, G_STAT_EVICTEDKEYS, G_USED_MEMORY, G_MAXMEMORY_POLICY,
+	      G_CURRENT_CLIENT, NGLOBALS };
+
+/*
+ * Struct members the kernel follows from server.current_client to say who
+ * an eviction round ran for: the client's id, command and name, the name
+ * object's string, the command's name.
+ */
+enum member { MB_CLIENT_ID, MB_CLIENT_CMD, MB_CLIENT_NAME, MB_OBJECT_PTR, MB_COMMAND_NAME, NMEMBERS };
 
 enum strategy { STRATEGY_NONE, STRATEGY_DWARF, STRATEGY_DISASM };
 
@@ -118,6 +126,12 @@ struct global_rec {
 	enum strategy strategy;
 };
 
+struct member_rec {
+	bool present;
+	int64_t off;		/* bytes from the start of the struct */
+	enum strategy strategy;
+};
+
 struct part_rec {
 	uint64_t addr, size;	/* size 0: unknown (an unnamed part) */
 	char name[96];		/* "" when unnamed */
@@ -141,6 +155,7 @@ struct offsets {
 	struct exit_rec exit[OFFSETS_MAX_EXITS];
 	int nexits;
 	struct global_rec global[NGLOBALS];
+	struct member_rec member[NMEMBERS];
 };
 
 const char *var_name(enum var v);
@@ -148,6 +163,8 @@ const char *global_name(enum global g);
 const char *strategy_name(enum strategy s);
 int var_parse(const char *s);		/* -1 when unknown */
 int global_parse(const char *s);
+const char *member_name(enum member m);	/* "client.id", ... */
+int member_parse(const char *s);
 int strategy_parse(const char *s);
 
 /* "rbx-r12", "[rsp+0x20]+[server+3040]", "mem_reported-mem_used": the file's spelling. */

@@ -24,11 +24,14 @@
 
 static const char *const var_names[NVARS] = { "mem_reported", "overhead", "mem_used", "mem_tofree" };
 static const char *const global_names[NGLOBALS] = { "maxmemory", "stat_numcommands", "stat_evictedkeys",
-						     "used_memory", "maxmemory_policy" };
+						     "used_memory", "maxmemory_policy", "current_client" };
+static const char *const member_names[NMEMBERS] = { "client.id", "client.cmd", "client.name", "object.ptr",
+						     "command.name" };
 static const char *const strategy_names[] = { "none", "dwarf", "disasm" };
 
 const char *var_name(enum var v) { return var_names[v]; }
 const char *global_name(enum global g) { return global_names[g]; }
+const char *member_name(enum member m) { return member_names[m]; }
 const char *strategy_name(enum strategy s) { return strategy_names[s]; }
 
 static int lookup(const char *const *names, int n, const char *s)
@@ -41,6 +44,7 @@ static int lookup(const char *const *names, int n, const char *s)
 
 int var_parse(const char *s) { return lookup(var_names, NVARS, s); }
 int global_parse(const char *s) { return lookup(global_names, NGLOBALS, s); }
+int member_parse(const char *s) { return lookup(member_names, NMEMBERS, s); }
 
 int strategy_parse(const char *s)
 {
@@ -232,16 +236,27 @@ int offsets_write(const struct offsets *o, FILE *f)
 	for (int g = 0; g < NGLOBALS; g++) {
 		const struct global_rec *r = &o->global[g];
 
-		if (!r->present) {
+		/* Who a round ran for is optional: files without it stay as they were. */
+		if (!r->present && g != G_CURRENT_CLIENT) {
 			fprintf(f, "# %s: not found in this build\n", global_name((enum global)g));
 			continue;
 		}
+		if (!r->present)
+			continue;
 		if (r->sym[0])
 			fprintf(f, "global %s %s+%" PRId64 " %s\n", global_name((enum global)g), r->sym, r->off,
 				strategy_name(r->strategy));
 		else
 			fprintf(f, "global %s 0x%" PRIx64 " %s\n", global_name((enum global)g), r->addr,
 				strategy_name(r->strategy));
+	}
+	for (int m = 0; m < NMEMBERS; m++) {
+		if (!o->member[m].present)
+			continue;
+		if (!m || !o->member[m - 1].present)
+			fprintf(f, "\n# Struct members followed from current_client: name, byte offset.\n");
+		fprintf(f, "member %s %" PRId64 " %s\n", member_name((enum member)m), o->member[m].off,
+			strategy_name(o->member[m].strategy));
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -722,14 +737,39 @@ static int rec_global(struct parser *p, char **f, int n)
 		return fail(p, "global wants: NAME LOCATION STRATEGY");
 	g = global_parse(f[1]);
 	if (g < 0)
-		return fail(p, "unknown global '%s': give maxmemory, stat_numcommands, stat_evictedkeys, used_memory or "
-			    "maxmemory_policy", f[1]);
+		return fail(p, "unknown global '%s': give maxmemory, stat_numcommands, stat_evictedkeys, used_memory, "
+			    "maxmemory_policy or current_client", f[1]);
 	r = &p->o->global[g];
 	if (r->present)
 		return fail(p, "duplicate global %s", f[1]);
 	r->present = true;
 	if (global_location(p, f[2], r->sym, sizeof(r->sym), &r->off, &r->addr) || strategy_of(p, f[3], &r->strategy))
 		return -EINVAL;
+	return 0;
+}
+
+static int rec_member(struct parser *p, char **f, int n)
+{
+	struct member_rec *r;
+	uint64_t off;
+	int m;
+
+	if (n != 4)
+		return fail(p, "member wants: NAME OFFSET STRATEGY");
+	m = member_parse(f[1]);
+	if (m < 0)
+		return fail(p, "unknown member '%s': give client.id, client.cmd, client.name, object.ptr or "
+			    "command.name", f[1]);
+	r = &p->o->member[m];
+	if (r->present)
+		return fail(p, "duplicate member %s", f[1]);
+	if (number(p, f[2], "offset", &off) || strategy_of(p, f[3], &r->strategy))
+		return -EINVAL;
+	/* Each is a pointer or a 64-bit id, aligned, within a struct of sane size. */
+	if (off % 8 || off >= 65536)
+		return fail(p, "member %s at %s: not an aligned 8-byte field of a struct", f[1], f[2]);
+	r->present = true;
+	r->off = (int64_t)off;
 	return 0;
 }
 
@@ -816,6 +856,8 @@ static int record(struct parser *p, char **f, int n)
 		return rec_exit(p, f, n);
 	} else if (!strcmp(f[0], "global")) {
 		return rec_global(p, f, n);
+	} else if (!strcmp(f[0], "member")) {
+		return rec_member(p, f, n);
 	} else {
 		return fail(p, "unknown key '%s'", f[0]);
 	}

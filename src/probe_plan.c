@@ -219,6 +219,39 @@ void plan_add_sums(struct probe_plan *plan, const struct target *t)
 	}
 }
 
+/* The client and command of each round, when the file has current_client and every member. */
+static void plan_payers(struct plan_payers *pp, const struct target *t, const struct offsets *o)
+{
+	const struct global_rec *cc = &o->global[G_CURRENT_CLIENT];
+	const struct member_rec *m = o->member;
+
+	memset(pp, 0, sizeof(*pp));
+	if (!cc->present) {
+		snprintf(pp->why, sizeof(pp->why), "the offset file does not say where server.current_client is "
+			 "(it comes from debug information: generate the file where the server's debug symbols are "
+			 "installed)");
+		return;
+	}
+	for (int i = 0; i < NMEMBERS; i++)
+		if (!m[i].present) {
+			snprintf(pp->why, sizeof(pp->why), "the offset file does not give the struct member %s",
+				 member_name((enum member)i));
+			return;
+		}
+	if (!t->bias_known) {
+		snprintf(pp->why, sizeof(pp->why), "the target's load bias is unknown, so server.current_client "
+			 "cannot be found in its memory");
+		return;
+	}
+	pp->known = true;
+	pp->spec.current_client = cc->addr + t->bias;
+	pp->spec.id_off = (__u64)m[MB_CLIENT_ID].off;
+	pp->spec.cmd_off = (__u64)m[MB_CLIENT_CMD].off;
+	pp->spec.name_off = (__u64)m[MB_CLIENT_NAME].off;
+	pp->spec.ptr_off = (__u64)m[MB_OBJECT_PTR].off;
+	pp->spec.cmdname_off = (__u64)m[MB_COMMAND_NAME].off;
+}
+
 static void plan_global(struct plan_global *g, const struct global_rec *r)
 {
 	g->known = r->present;
@@ -235,6 +268,7 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 	plan_global(&plan->evictedkeys, &o->global[G_STAT_EVICTEDKEYS]);
 	plan_global(&plan->used_memory, &o->global[G_USED_MEMORY]);
 	plan_global(&plan->policy, &o->global[G_MAXMEMORY_POLICY]);
+	plan_payers(&plan->payers, t, o);
 	for (int i = 0; i < o->nsites; i++) {
 		const struct site_rec *sr = &o->site[i];
 		struct plan_site *s = plan_push(plan);

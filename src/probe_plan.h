@@ -42,6 +42,13 @@ struct plan_sum {
 	char why[256];		/* when !known */
 };
 
+/* Who rounds ran for (server.current_client, its id, command and name). */
+struct plan_payers {
+	bool known;
+	struct ev_payer_spec spec;	/* runtime address of current_client, struct offsets */
+	char why[256];			/* when !known */
+};
+
 struct probe_plan {
 	struct plan_site site[EV_MAX_SITES];
 	size_t n;
@@ -58,6 +65,7 @@ struct probe_plan {
 	bool keys_at_deletes;	/* ... by a probe hit per key at the delete calls */
 	unsigned var_mask;	/* bit per enum ev_var that some site reads */
 	struct plan_sum sum[EV_NSUMS];
+	struct plan_payers payers;
 	char why_no_values[768];	/* when !values: the reason, for people */
 };
 

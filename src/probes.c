@@ -82,6 +82,8 @@ int probes__open(const struct target *t, const struct probe_plan *plan, struct p
 	for (int i = 0; i < EV_NSUMS; i++)
 		if (plan->sum[i].known)
 			p->skel->rodata->sums[i] = plan->sum[i].spec;
+	if (plan->payers.known)
+		p->skel->rodata->payer_spec = plan->payers.spec;
 	/* Slices then start where wall-clock seconds do, so a second of the heat map is one of the clock's. */
 	p->slice_shift_ns = (now_real_ns() - now_mono_ns()) % 1000000000ULL;
 	p->skel->rodata->slice_shift_ns = p->slice_shift_ns;
@@ -156,4 +158,9 @@ void probes__reset_extrema(struct probes *p, unsigned slot)
 const struct ev_slice *probes__slices(struct probes *p)
 {
 	return p->skel->bss->slices;
+}
+
+int probes__payers_fd(struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.payers);
 }

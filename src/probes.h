@@ -54,5 +54,7 @@ unsigned probes__flip_epoch(struct probes *p);
 void probes__reset_extrema(struct probes *p, unsigned slot);
 /* The kernel's ring of the last EV_SLICES slices (mmap'd .bss); read only slices that have ended. */
 const struct ev_slice *probes__slices(struct probes *p);
+/* The kernel's table of rounds by client and command (a BPF hash map of EV_PAYERS entries). */
+int probes__payers_fd(struct probes *p);
 
 #endif /* REDPROF_PROBES_H */

@@ -127,6 +127,74 @@ static void json_offsets_trust(struct jw *w, const struct session *s)
 	}
 }
 
+static void json_payer_sums(struct jw *w, const char *key, uint64_t rounds, uint64_t ns, uint64_t keys,
+			    bool with_keys)
+{
+	if (key)
+		jw_key(w, key);
+	jw_obj_begin(w);
+	jw_key(w, "rounds");
+	jw_u64(w, rounds);
+	jw_key(w, "evict_time_s");
+	jw_scaled(w, ns, 1000000000ULL);
+	if (with_keys) {
+		jw_key(w, "keys_evicted");
+		jw_u64(w, keys);
+	}
+}
+
+/* Who the sample's rounds ran for: the pairs with most rounds, the rest, and what the table could not hold. */
+static void json_payers(struct jw *w, const struct session *s, const struct sample *smp)
+{
+	const struct payer_top *t = &smp->payers;
+	bool keys = !measure_unavailable(s, smp, M_KEYS_EVICTED);
+
+	jw_key(w, "payers");
+	jw_obj_begin(w);
+	jw_key(w, "table_size");
+	jw_u64(w, EV_PAYERS);
+	jw_key(w, "top");
+	jw_arr_begin(w);
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct payer_row *r = &t->row[i];
+
+		json_payer_sums(w, NULL, r->rounds, r->ns, r->keys, keys);
+		/* No client: the eviction timer's rounds. */
+		jw_key(w, "client_id");
+		if (r->client_id || r->cmd)
+			jw_u64(w, r->client_id);
+		else
+			jw_null(w);
+		jw_key(w, "client_name");
+		if (r->client[0])
+			jw_str(w, r->client);
+		else
+			jw_null(w);
+		jw_key(w, "command");
+		if (r->command[0])
+			jw_str(w, r->command);
+		else
+			jw_null(w);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	json_payer_sums(w, "rest", t->rest_rounds, t->rest_ns, t->rest_keys, keys);
+	jw_obj_end(w);
+	json_payer_sums(w, "outside_table", smp->outside_rounds, smp->outside_ns, smp->outside_keys, keys);
+	jw_obj_end(w);
+	jw_key(w, "unreadable");
+	jw_u64(w, smp->payer_unread);
+	jw_obj_end(w);
+}
+
+/* Why the sample says nothing of who rounds ran for; NULL when it does. */
+static const char *payers_unavailable(const struct session *s)
+{
+	if (!s->plan.slowpath)
+		return s->plan.why_no_values;
+	return s->plan.payers.known ? NULL : s->plan.payers.why;
+}
+
 void json_sample(struct jw *w, const struct session *s, const struct sample *smp, int unit,
 		 const char *type)
 {
@@ -164,6 +232,9 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 	}
 	jw_obj_end(w);
 
+	if (!payers_unavailable(s))
+		json_payers(w, s, smp);
+
 	jw_key(w, "unavailable");
 	jw_obj_begin(w);
 	for (enum measure m = 0; m < M_NMEASURES; m++) {
@@ -173,6 +244,10 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 			continue;
 		jw_key(w, measure_name(m));
 		jw_str(w, why);
+	}
+	if (payers_unavailable(s)) {
+		jw_key(w, "payers");
+		jw_str(w, payers_unavailable(s));
 	}
 	jw_obj_end(w);
 	jw_obj_end(w);

@@ -44,13 +44,17 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 		hist_delta(&s->round[i], &cur->round[i], &prev->round[i], &mm->round[i]);
 	s->rounds_grew = cur->rounds_grew - prev->rounds_grew;
 	s->grew_bytes = cur->grew_bytes - prev->grew_bytes;
+	s->outside_rounds = cur->outside_rounds - prev->outside_rounds;
+	s->outside_ns = cur->outside_ns - prev->outside_ns;
+	s->outside_keys = cur->outside_keys - prev->outside_keys;
+	s->payer_unread = cur->payer_unread - prev->payer_unread;
 }
 
 /*
  * sample_add names every field; a field added to struct sample changes its
  * size, and this stops the build until sample_add adds it too.
  */
-_Static_assert(sizeof(struct sample) == 10032, "sample_add must add every field of struct sample");
+_Static_assert(sizeof(struct sample) == 10992, "sample_add must add every field of struct sample");
 
 void sample_init(struct sample *s)
 {
@@ -86,6 +90,11 @@ void sample_add(struct sample *acc, const struct sample *iv)
 		hist_merge(&acc->round[i], &acc->round[i], &iv->round[i]);
 	acc->rounds_grew += iv->rounds_grew;
 	acc->grew_bytes += iv->grew_bytes;
+	acc->outside_rounds += iv->outside_rounds;
+	acc->outside_ns += iv->outside_ns;
+	acc->outside_keys += iv->outside_keys;
+	acc->payer_unread += iv->payer_unread;
+	payer_top_add(&acc->payers, &iv->payers);
 	for (int i = 0; i < EV_MAX_SITES; i++)
 		acc->hits[i] += iv->hits[i];
 	acc->other_threads += iv->other_threads;

@@ -229,6 +229,8 @@ int session__open(const struct session_opts *o, struct session **out, struct ses
 	s->pidfd = (int)syscall(SYS_pidfd_open, s->t->pid, 0);
 	s->start_ns = s->prev_ns = s->base_ns = now_mono_ns();
 	s->storm = storm__open(probes__slices(s->probes), s->probes->slice_shift_ns, s->start_ns);
+	if (s->plan.payers.known)
+		s->payers = payers__new(probes__payers_fd(s->probes));
 	s->prev_cmds_err = s->base_cmds_err = snapshot(s, &s->prev, &s->prev_cmds);
 	s->base = s->prev;
 	s->base_cmds = s->prev_cmds;
@@ -245,6 +247,7 @@ void session__close(struct session *s)
 	if (!s)
 		return;
 	storm__close(s->storm);
+	payers__free(s->payers);
 	probes__destroy(s->probes);
 	used_memory_close(s->used_memory);
 	target__close(s->t);
@@ -323,6 +326,12 @@ void session__interval(struct session *s, struct sample *out)
 	read_memory_gauges(s, out);
 	light_sample(s, out);
 	storm__interval(s->storm, out, now);
+	if (s->payers) {
+		struct payer_view v;
+
+		payers__interval(s->payers, &v);
+		payer_top_of(&out->payers, &v);
+	}
 
 	s->prev = cur;
 	if (!err)
@@ -339,6 +348,12 @@ void session__total(struct session *s, struct sample *out)
 	commands_between(s, out, s->base_cmds, s->base_cmds_err, s->prev_cmds, s->prev_cmds_err, s->cmds_went_back);
 	read_memory_gauges(s, out);
 	light_sample(s, out);
+	if (s->payers) {
+		struct payer_view v;
+
+		payers__total(s->payers, &v);
+		payer_top_of(&out->payers, &v);
+	}
 }
 
 void session__reset(struct session *s)
@@ -349,6 +364,8 @@ void session__reset(struct session *s)
 	s->base_ns = s->prev_ns;
 	s->cmds_went_back = false;
 	probes__reset_extrema(s->probes, EV_EPOCH_ALL);
+	if (s->payers)
+		payers__reset(s->payers);
 }
 
 const char *session__why_no_evictions(const struct session *s, const struct sample *smp)

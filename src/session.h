@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payers.h"
 #include "probe_plan.h"
 #include "probes.h"
 #include "sample.h"
@@ -67,6 +68,7 @@ struct session {
 	int prev_cmds_err, base_cmds_err;	/* 0: read then; else why not, and the value is older */
 	bool cmds_went_back;			/* since base: the counter fell, so base to prev means nothing */
 	struct storm *storm;		/* episodes and the heat map, fed each interval */
+	struct payers *payers;		/* who rounds ran for; NULL when the plan cannot say */
 };
 
 int session__open(const struct session_opts *o, struct session **out, struct session_error *e);

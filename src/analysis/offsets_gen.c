@@ -470,6 +470,7 @@ int analysis__generate(struct analysis *an, const char *flavor, const char *vers
 	if (d) {
 		note(r, "debug information: %s", debuginfo_source(d));
 		debuginfo_globals(d, an->img, o->global);
+		debuginfo_members(d, an->img, o->member);
 		if (o->global[G_MAXMEMORY].present)
 			hint = o->global[G_MAXMEMORY].addr;
 	}
@@ -569,6 +570,17 @@ void analysis__cross_check(struct analysis *an, const struct offsets *o, char *d
 		global_words(mine, b, sizeof(b));
 		append(disagree, dlen, "%s: the file reads %s, redprof's own analysis of this executable finds %s",
 		       global_name((enum global)g), a, b);
+	}
+	for (int m = 0; m < NMEMBERS; m++) {
+		const struct member_rec *mine = &own->member[m], *theirs = &o->member[m];
+
+		if (!theirs->present)
+			continue;
+		if (!generated || !mine->present)
+			append(unverified, ulen, "%s", member_name((enum member)m));
+		else if (mine->off != theirs->off)
+			append(disagree, dlen, "%s: the file reads offset %" PRId64 ", redprof's own analysis of this "
+			       "executable finds %" PRId64, member_name((enum member)m), theirs->off, mine->off);
 	}
 	/* Delete calls count keys only without stat_evictedkeys; each must be one redprof finds. */
 	for (int i = 0; i < o->ndeletes && !o->global[G_STAT_EVICTEDKEYS].present; i++) {

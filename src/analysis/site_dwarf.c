@@ -230,14 +230,14 @@ static bool cu_child(struct debuginfo *d, uint64_t addr, int tag, const char *na
 	return cu_at(d, addr, &cu) && die_walk(&cu, false, is_named_definition, &n);
 }
 
-struct member {
+struct member_search {
 	const char *name;
 	uint64_t off;
 };
 
 static int is_member(Dwarf_Die *c, void *arg)
 {
-	struct member *m = arg;
+	struct member_search *m = arg;
 	Dwarf_Attribute attr;
 	Dwarf_Word v;
 
@@ -250,12 +250,42 @@ static int is_member(Dwarf_Die *c, void *arg)
 
 static bool member_offset(Dwarf_Die *type, const char *name, uint64_t *off)
 {
-	struct member m = { name, 0 };
+	struct member_search m = { name, 0 };
 
 	if (!die_walk(type, false, is_member, &m))
 		return false;
 	*off = m.off;
 	return true;
+}
+
+struct member_die {
+	const char *name;
+	Dwarf_Die *out;
+};
+
+static int is_member_named(Dwarf_Die *c, void *arg)
+{
+	struct member_die *m = arg;
+
+	if (!die_is(c, DW_TAG_member, m->name))
+		return 0;
+	*m->out = *c;
+	return 1;
+}
+
+/* The offset of NAME in struct TYPE when it is an 8-byte field (a pointer, a 64-bit id). */
+static bool member_word(Dwarf_Die *type, const char *name, uint64_t *off)
+{
+	Dwarf_Die mem, mtype;
+	struct member_die m = { name, &mem };
+	Dwarf_Attribute attr;
+	Dwarf_Word size;
+
+	if (!member_offset(type, name, off) || !die_walk(type, false, is_member_named, &m) ||
+	    !dwarf_attr_integrate(&mem, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &mtype) ||
+	    dwarf_aggregate_size(&mtype, &size))
+		return false;
+	return size == 8;
 }
 
 /* A variable's address when its location is DW_OP_addr and it is 8 bytes large. */
@@ -315,6 +345,7 @@ void debuginfo_globals(struct debuginfo *d, const struct elf_image *img, struct 
 		{ G_STAT_NUMCOMMANDS, "stat_numcommands" },
 		{ G_STAT_EVICTEDKEYS, "stat_evictedkeys" },
 		{ G_MAXMEMORY_POLICY, "maxmemory_policy" },
+		{ G_CURRENT_CLIENT, "current_client" },
 	};
 	struct elf_sym server, fn, zm;
 	Dwarf_Die type, var;
@@ -329,6 +360,38 @@ void debuginfo_globals(struct debuginfo *d, const struct elf_image *img, struct 
 	if (!elf_image__func(img, "zmalloc_used_memory", &zm) &&
 	    cu_child(d, zm.addr, DW_TAG_variable, "used_memory", &var) && variable_word(&var, &addr))
 		set_global(img, &g[G_USED_MEMORY], addr);
+}
+
+static void set_member(struct member_rec *r, uint64_t off)
+{
+	r->present = true;
+	r->off = (int64_t)off;
+	r->strategy = STRATEGY_DWARF;
+}
+
+void debuginfo_members(struct debuginfo *d, const struct elf_image *img, struct member_rec m[NMEMBERS])
+{
+	Dwarf_Die client, obj, cmd;
+	struct elf_sym fn;
+	uint64_t off;
+
+	if (elf_image__func(img, "processCommand", &fn))
+		return;
+	if (find_struct(d, fn.addr, "client", &client)) {
+		if (member_word(&client, "id", &off))
+			set_member(&m[MB_CLIENT_ID], off);
+		if (member_word(&client, "cmd", &off))
+			set_member(&m[MB_CLIENT_CMD], off);
+		if (member_word(&client, "name", &off))
+			set_member(&m[MB_CLIENT_NAME], off);
+	}
+	if ((find_struct(d, fn.addr, "redisObject", &obj) || find_struct(d, fn.addr, "serverObject", &obj)) &&
+	    member_word(&obj, "ptr", &off))
+		set_member(&m[MB_OBJECT_PTR], off);
+	/* Redis 7 and Valkey name a subcommand "client|setname" in fullname; Redis 6 has only name. */
+	if ((find_struct(d, fn.addr, "redisCommand", &cmd) || find_struct(d, fn.addr, "serverCommand", &cmd)) &&
+	    (member_word(&cmd, "fullname", &off) || member_word(&cmd, "name", &off)))
+		set_member(&m[MB_COMMAND_NAME], off);
 }
 
 /* --------------------------------------------------------------------

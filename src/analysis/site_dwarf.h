@@ -35,6 +35,13 @@ const char *debuginfo_source(const struct debuginfo *d);
  */
 void debuginfo_globals(struct debuginfo *d, const struct elf_image *img, struct global_rec g[NGLOBALS]);
 
+/*
+ * The struct members followed from server.current_client (client's id,
+ * cmd and name, the name object's ptr, the command's name), where the
+ * debug information describes them as 8-byte fields.
+ */
+void debuginfo_members(struct debuginfo *d, const struct elf_image *img, struct member_rec m[NMEMBERS]);
+
 /* Finds the eviction function and the entry evaluation's variables. */
 int debuginfo_prepare(struct debuginfo *d, const struct evict_analysis *a, char *why, size_t len);
 

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * payers.h: who eviction rounds ran for. The kernel adds each round to
+ * its client and command in a bounded hash map (evict.h's `payers`); this
+ * reads the map each interval and keeps, per pair, where it stood at the
+ * capture's start, at the last interval's end and now, so that an interval
+ * and the whole capture are differences, as for every other count.
+ */
+#ifndef REDPROF_PAYERS_H
+#define REDPROF_PAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evict.h"
+
+struct payer_row {
+	uint64_t client_id;		/* 0 with no command: no client (the eviction timer) */
+	uint64_t cmd;			/* the command's address in the server, 0: none */
+	char client[EV_NAME_LEN + 1];	/* CLIENT SETNAME's, "" when none */
+	char command[EV_NAME_LEN + 1];
+	uint64_t rounds, ns, keys;
+};
+
+/* Rows with rounds in a period, most rounds first; N of them. */
+struct payer_view {
+	struct payer_row *rows;
+	size_t n;
+};
+
+/*
+ * The pairs with most rounds in a sample, and the sum of the rest: what
+ * an interval (or a capture) keeps of the table. Added up over intervals,
+ * a pair that drops out of the top goes into the rest, so the sums stay
+ * exact while the top of a long span is that of its intervals.
+ */
+#define SAMPLE_PAYERS 8
+struct payer_top {
+	struct payer_row row[SAMPLE_PAYERS];
+	uint32_t n;
+	uint64_t rest_rounds, rest_ns, rest_keys;
+};
+
+void payer_top_of(struct payer_top *t, const struct payer_view *v);
+/* Adds IV's pairs and rest to ACC. */
+void payer_top_add(struct payer_top *acc, const struct payer_top *iv);
+
+struct payers;
+
+/* A reader of the kernel's map MAP_FD (a BPF map descriptor the caller owns). */
+struct payers *payers__new(int map_fd);
+void payers__free(struct payers *p);
+
+/* Reads the map and ends an interval: OUT is what it added (rows owned by P, valid until the next interval). */
+int payers__interval(struct payers *p, struct payer_view *out);
+/* Since the capture's start (or the last reset) up to the last interval's end, valid until the next call. */
+void payers__total(struct payers *p, struct payer_view *out);
+/* Starts the total afresh from the last interval's end. */
+void payers__reset(struct payers *p);
+
+#endif /* REDPROF_PAYERS_H */
