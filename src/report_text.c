@@ -87,6 +87,40 @@ static void text_cost(FILE *f, const struct session *s, const struct sample *smp
 		smp->ns ? 100 * ns / (double)smp->ns : 0);
 }
 
+/* One pair's words: "set by setter (id 7)", "no client (the eviction timer)". */
+static void payer_words(const struct payer_row *r, char *buf, size_t len)
+{
+	if (!r->client_id && !r->cmd)
+		snprintf(buf, len, "no client (the eviction timer)");
+	else
+		snprintf(buf, len, "%s by %s%s(id %" PRIu64 ")", r->command[0] ? r->command : "?",
+			 r->client[0] ? r->client : "", r->client[0] ? " " : "", r->client_id);
+}
+
+/* Who the rounds ran for, the pairs with most rounds first; nothing when none evicted. */
+static void text_payers(FILE *f, const struct session *s, const struct sample *smp)
+{
+	const struct payer_top *t = &smp->payers;
+	uint64_t others = t->rest_rounds + smp->outside_rounds;
+	char who[128], d[32];
+
+	if (!s->plan.payers.known || !t->n)
+		return;
+	fputs("rounds ran for:", f);
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (i >= 3) {
+			others += t->row[i].rounds;
+			continue;
+		}
+		payer_words(&t->row[i], who, sizeof(who));
+		format_seconds((double)t->row[i].ns / 1e9, d, sizeof(d));
+		fprintf(f, "%s %s %" PRIu64 " (%s)", i ? ";" : "", who, t->row[i].rounds, d);
+	}
+	if (others)
+		fprintf(f, "; others %" PRIu64, others);
+	fputc('\n', f);
+}
+
 void text_sample(FILE *f, const struct session *s, const struct sample *smp, int unit, bool is_total)
 {
 	static const char *const modern[] = { "EVICT_OK", "EVICT_RUNNING", "EVICT_FAIL" };
@@ -128,6 +162,7 @@ void text_sample(FILE *f, const struct session *s, const struct sample *smp, int
 				fprintf(f, " %s %" PRIu64, modern[i], smp->returns[i]);
 		fputc('\n', f);
 	}
+	text_payers(f, s, smp);
 	why = session__why_no_evictions(s, smp);
 	if (why)
 		fprintf(f, "%s\n", why);

@@ -68,6 +68,7 @@ struct tui {
 	int unit;			/* of the latency panel; JSON keeps --units */
 	bool cumulative, paused, help;
 	bool storm;			/* the storm screen (e) instead of the panels */
+	bool payers;			/* who rounds ran for (w) instead of mem_tofree */
 	struct storm_view storm_view;
 	enum panel_id focus;
 	char message[PATH_MAX + 128];	/* the last save or reset, on its own row */
@@ -384,6 +385,7 @@ static void draw_help(const struct tui *t)
 		"  s           save a snapshot (JSON, see redprof(8)) in this directory",
 		"  tab, arrows move the focus; the focused panel gets the spare rows",
 		"  e           the storm screen and back; up/down select an episode",
+		"  w           who paid (client and command of each round) or mem_tofree",
 		"  ?           this help; any key closes it",
 	};
 	int w = 0, h = (int)ARRAY_SIZE(lines) + 2;
@@ -552,7 +554,63 @@ static bool freed_line(const struct tui *t, const struct sample *smp, struct rec
 	return true;
 }
 
+static void draw_tofree_hist(const struct tui *t, const struct sample *smp, struct rect r, int title_attr);
+
+/* Why the view cannot say who rounds ran for; NULL when it can. */
+static const char *payers_why(const struct session *s)
+{
+	if (!s->plan.slowpath)
+		return s->plan.why_no_values;
+	return s->plan.payers.known ? NULL : s->plan.payers.why;
+}
+
+/* Who the rounds ran for: a row per client and command, most rounds first. */
+static void draw_payers(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
+{
+	const struct payer_top *top = &smp->payers;
+	const char *why = payers_why(t->s);
+	uint64_t rest = top->rest_rounds + smp->outside_rounds;
+	char ms[32];
+	int row = 2;
+
+	panel_title(r, "who paid: the client and command each eviction round ran for", title_attr);
+	if (why) {
+		panel_wrap(rect_below(r, 1), why, crt_attr(CRT_DIM));
+		return;
+	}
+	if (!top->n) {
+		panel_text(r, 1, 0, crt_attr(CRT_DIM), "no eviction round %s", period(t));
+		return;
+	}
+	panel_text(r, 1, 0, crt_attr(CRT_DIM), "%-16s %-20s %8s %10s %12s", "command", "client", "id", "rounds",
+		   "time");
+	for (uint32_t i = 0; i < top->n && row < r.h; i++, row++) {
+		const struct payer_row *p = &top->row[i];
+
+		snprintf(ms, sizeof(ms), "%.3f ms", (double)p->ns / 1e6);
+		if (!p->client_id && !p->cmd)
+			panel_text(r, row, 0, A_NORMAL, "%-37s %8s %10" PRIu64 " %12s", "(eviction timer: no client)", "-",
+				   p->rounds, ms);
+		else
+			panel_text(r, row, 0, A_NORMAL, "%-16.16s %-20.20s %8" PRIu64 " %10" PRIu64 " %12s",
+				   p->command[0] ? p->command : "?", p->client[0] ? p->client : "(no name)", p->client_id,
+				   p->rounds, ms);
+	}
+	if (rest && row < r.h)
+		panel_text(r, row, 0, crt_attr(CRT_DIM), "%-46s %10" PRIu64, "others (beyond the top 8 or the table)",
+			   rest);
+}
+
 static void draw_tofree(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
+{
+	if (t->payers) {
+		draw_payers(t, smp, r, title_attr);
+		return;
+	}
+	draw_tofree_hist(t, smp, r, title_attr);
+}
+
+static void draw_tofree_hist(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
 {
 	const char *why = measure_unavailable(t->s, smp, M_MEM_TOFREE);
 	char empty[96];
@@ -682,6 +740,12 @@ static void panel_need(const struct tui *t, const struct sample *smp, enum panel
 		}
 		break;
 	case P_TOFREE:
+		if (t->payers) {
+			why = payers_why(s);
+			*want = 2 + (int)smp->payers.n + (smp->payers.rest_rounds + smp->outside_rounds > 0);
+			*least = 3;
+			break;
+		}
 		why = measure_unavailable(s, smp, M_MEM_TOFREE);
 		if (why)
 			break;
@@ -820,6 +884,9 @@ static bool key(struct tui *t, int ch)
 		break;
 	case 'e':
 		t->storm = !t->storm;
+		break;
+	case 'w':
+		t->payers = !t->payers;
 		break;
 	case '\t':
 	case KEY_RIGHT:
