@@ -1,0 +1,101 @@
+#!/bin/bash
+# e2e-payers.t: who eviction rounds ran for, on real servers with real
+# uprobes. A Redis at maxmemory 20mb is driven by two clients of ours,
+# each one connection with its own name (redis-cli reading a pipe): one
+# sending only SET, the other only GET, at once; then, with maxmemory
+# lowered and tenacity 0, the GET client alone, so that GETs pay rounds
+# too. redprof must show both:
+#   - each pair is a named client (its CLIENT ID) and the command it sent,
+#     and never has more rounds than that client sent commands of the kind;
+#   - rounds add up to the evicting calls, and their time to the total
+#     eviction time;
+#   - a build without debug information says why it cannot tell.
+. "$top_srcdir/t/lib.sh"
+
+require_bpf
+require_cmd redis-server redis-cli jq
+
+BUILDS="src-7.0.15-O2g src-8.0.2 src-valkey-8.1.1"
+# shellcheck disable=SC2086
+want_fixtures $BUILDS src-8.0.2-stripped
+
+N=6000
+VALUE=$(printf '%01000d' 0)
+
+# client NAME PORT COMMANDS-FILE: one connection named NAME sends the file; prints its CLIENT ID.
+client() {
+	{ printf 'CLIENT SETNAME %s\nCLIENT ID\n' "$1"; cat "$3"; } | redis-cli -p "$2" | sed -n 2p
+}
+
+check_build() { # NAME BINARY
+	local name=$1 bin=$2 dir=$TMPDIR_T/$1 r port pid t sid rows i
+	mkdir -p "$dir"
+	r="p$$_${name//[^a-zA-Z0-9]/_}"
+	REDIS_SERVER="$bin" start_redis "$r" --maxmemory 20mb --maxmemory-policy allkeys-lru
+	eval "port=\$${r}_PORT pid=\$${r}_PID"
+	fill_below_maxmemory "$port" redis-benchmark
+	for i in $(seq $N); do echo "SET payer:$i $VALUE"; done >"$dir/sets"
+	for i in $(seq $N); do echo "GET payer:$i"; done >"$dir/gets"
+
+	start_redprof "$dir/out.jsonl" "$dir/err" -p "$pid" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
+	wait_lines "$dir/out.jsonl" 1
+	ok $? "$name: redprof attached" || sed 's/^/#   /' "$dir/err"
+	client setter "$port" "$dir/sets" >"$dir/setter.id" &
+	client getter "$port" "$dir/gets" >/dev/null
+	wait $!
+	sid=$(cat "$dir/setter.id")
+	redis-cli -p "$port" config set maxmemory-eviction-tenacity 0 >/dev/null
+	redis-cli -p "$port" config set maxmemory $(($(info "$port" used_memory) - 4 * 1024 * 1024)) >/dev/null
+	client getter "$port" "$dir/gets" >/dev/null
+	sleep 0.6
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
+	t=$(tail -n 1 "$dir/out.jsonl")
+	rows=$(jq -c '.payers.top[]' <<<"$t")
+
+	[ "$(jq -r .type <<<"$t")" = total ] && [ "$(jq .evicting_calls <<<"$t")" -gt 100 ]
+	ok $? "$name: totals, with $(jq .evicting_calls <<<"$t") evicting calls" || sed 's/^/#   /' "$dir/err"
+	jq -se --argjson id "$sid" 'any(.client_id == $id and .client_name == "setter" and .command == "set" and
+		.rounds > 0)' <<<"$rows" >/dev/null
+	ok $? "$name: the SET client (setter, id $sid) paid for rounds: $(jq -c 'select(.client_name == "setter")' <<<"$rows")"
+	jq -se 'map(select(.client_name == "getter" and .command == "get")) | length > 0 and all(.rounds > 0)' \
+		<<<"$rows" >/dev/null
+	ok $? "$name: the GET client (getter) did too: $(jq -c 'select(.client_name == "getter")' <<<"$rows" | paste -sd' ')"
+	jq -se --argjson n "$N" 'all(.rounds <= $n)' <<<"$rows" >/dev/null
+	ok $? "$name: no pair has more rounds than its client sent commands of the kind ($N)"
+	# A named client pays only for what it sent: its SETs or GETs, or its own CLIENT commands; the
+	# unnamed ones are this test's redis-cli calls (INFO, CONFIG SET, COMMAND DOCS) and the timer.
+	jq -se 'all(if .client_name == "setter" then .command == "set" or (.command | startswith("client|"))
+		elif .client_name == "getter" then .command == "get" or (.command | startswith("client|"))
+		else .client_name == null end)' <<<"$rows" >/dev/null
+	ok $? "$name: every named pair is its client and a command it sent: $(jq -c '[.client_name, .command]' <<<"$rows" | paste -sd' ')"
+	jq -e '.payers as $p | ([$p.top[].rounds] | add) + $p.rest.rounds + $p.outside_table.rounds + $p.unreadable ==
+		.evicting_calls' <<<"$t" >/dev/null
+	ok $? "$name: rounds add up to the evicting calls: $(jq -c '{evicting_calls, rest: .payers.rest.rounds, outside: .payers.outside_table.rounds, unreadable: .payers.unreadable}' <<<"$t")"
+	jq -e '.payers as $p | (([$p.top[].evict_time_s] | add) + $p.rest.evict_time_s + $p.outside_table.evict_time_s) as $s |
+		(.histograms.evict_latency_active | .sum * (if .unit == "ns" then 1e-9 elif .unit == "us" then 1e-6 else 1e-3 end)) as $all |
+		($s - $all | fabs) <= 0.001 * $all + 1e-6' <<<"$t" >/dev/null
+	ok $? "$name: their time adds up to the total eviction time: $(jq -c '{rounds_s: ([.payers.top[].evict_time_s] | add), active: .histograms.evict_latency_active | {sum, unit}}' <<<"$t")"
+}
+
+for name in $BUILDS; do
+	[ -n "${BIN[$name]:-}" ] && check_build "$name" "${BIN[$name]}"
+done
+
+# Without debug information the offsets cannot be proven: redprof says so, and shows no table.
+if [ -n "${BIN[src-8.0.2-stripped]:-}" ]; then
+	REDIS_SERVER="${BIN[src-8.0.2-stripped]}" start_redis st --maxmemory 20mb --maxmemory-policy allkeys-lru
+	start_redprof "$TMPDIR_T/st.jsonl" "$TMPDIR_T/st.err" -p "$st_PID" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
+	wait_lines "$TMPDIR_T/st.jsonl" 1
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	t=$(tail -n 1 "$TMPDIR_T/st.jsonl")
+	jq -e '(has("payers") | not) and (.unavailable.payers | test("current_client"))' <<<"$t" >/dev/null
+	ok $? "src-8.0.2-stripped: no table, and why: $(jq -c .unavailable.payers <<<"$t")"
+	redis-cli -p "$st_PORT" shutdown nosave >/dev/null 2>&1
+fi
+[ -z "$FIXTURES_ABSENT" ] || diag "not tested: the archive no longer has$FIXTURES_ABSENT"
+
+echo "1..$TAP_N"
+done_testing
