@@ -9,11 +9,12 @@
 #     and never has more rounds than that client sent commands of the kind;
 #   - rounds add up to the evicting calls, and their time to the total
 #     eviction time;
-#   - a build without debug information says why it cannot tell.
+#   - a build without debug information says why it cannot tell;
+#   - the offset file's members are checked like its other entries.
 . "$top_srcdir/t/lib.sh"
 
 require_bpf
-require_cmd redis-server redis-cli jq
+require_cmd redis-server redis-cli jq gdb
 
 BUILDS="src-7.0.15-O2g src-8.0.2 src-valkey-8.1.1"
 # shellcheck disable=SC2086
@@ -79,7 +80,43 @@ check_build() { # NAME BINARY
 	ok $? "$name: their time adds up to the total eviction time: $(jq -c '{rounds_s: ([.payers.top[].evict_time_s] | add), active: .histograms.evict_latency_active | {sum, unit}}' <<<"$t")"
 }
 
+# The members in the offset file are checked like every other entry: against redprof's own
+# analysis of the executable, and for their form.
+members() { # NAME BINARY
+	local name=$1 bin=$2 f=$TMPDIR_T/$1.offsets cmd bad out rc want got cc e args
+	"$REDPROF" offsets generate "$bin" -o "$f" 2>/dev/null
+	cmd=$(awk '$1 == "member" && $2 == "client.cmd" { print $3 }' "$f")
+	[ -n "$cmd" ] && grep -q '^global current_client server+[0-9]* dwarf$' "$f"
+	ok $? "$name: the offset file has current_client and the members, from DWARF ($(grep -c '^member ' "$f") members)"
+	# gdb, reading the same debug information its own way, as the oracle.
+	args=()
+	for e in 'client *)0)->id' 'client *)0)->cmd' 'client *)0)->name' 'redisObject *)0)->ptr' \
+		'serverObject *)0)->ptr' 'redisCommand *)0)->fullname' 'serverCommand *)0)->fullname' \
+		'redisCommand *)0)->name'; do
+		args+=(-ex "print (long)&((struct $e")
+	done
+	# A struct the build does not have is an error gdb prints and goes past.
+	want=$(gdb -batch -nx "${args[@]}" "$bin" 2>/dev/null | sed -n 's/^\$[0-9]* = //p' | head -5 | paste -sd' ')
+	got=$(awk '$1 == "member" { printf "%s ", $3 }' "$f" | sed 's/ $//')
+	is "$got" "$want" "$name: the members are where gdb finds client.id, .cmd, .name, the object's ptr, the command's name"
+	cc=$(gdb -batch -nx -ex 'print (long)&server.current_client - (long)&server' "$bin" 2>/dev/null |
+		sed -n 's/^\$[0-9]* = //p')
+	is "$(awk '$1 == "global" && $2 == "current_client" { print $3 }' "$f")" "server+$cc" \
+		"$name: current_client is where gdb finds server.current_client"
+	bad=$((cmd + 8))
+	sed "s/^member client.cmd $cmd /member client.cmd $bad /" "$f" >"$f.moved"
+	out=$("$REDPROF" offsets show "$f.moved" "$bin" 2>&1 >/dev/null)
+	rc=$?
+	[ "$rc" = 3 ] && [[ $out = *"client.cmd: the file reads offset $bad, redprof's own analysis of this executable finds $cmd"* ]]
+	ok $? "$name: a member moved by 8 bytes is refused, naming both readings" || diag "$rc: $out"
+	sed "s/^member client.cmd $cmd /member client.cmd $((cmd + 4)) /" "$f" >"$f.odd"
+	out=$("$REDPROF" offsets show "$f.odd" "$bin" 2>&1 >/dev/null)
+	[[ $out = *"member client.cmd at $((cmd + 4)): not an aligned 8-byte field of a struct"* ]]
+	ok $? "$name: a member off an 8-byte boundary does not parse" || diag "$out"
+}
+
 for name in $BUILDS; do
+	[ -n "${BIN[$name]:-}" ] && members "$name" "${BIN[$name]}"
 	[ -n "${BIN[$name]:-}" ] && check_build "$name" "${BIN[$name]}"
 done
 
