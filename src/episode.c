@@ -105,6 +105,9 @@ static void episode_of_interval(struct episode *ep, const struct sample *iv)
 	ep->overhead = *ovh;
 	ep->freed = iv->round[EV_FREED];
 	ep->grew_bytes = iv->grew_bytes;
+	ep->payers = iv->payers;
+	ep->outside = iv->outside;
+	ep->payer_unread = iv->payer_unread;
 	if (ovh->count)
 		ep->overhead_first = ep->overhead_peak = (double)ovh->sum / (double)ovh->count;
 	if (iv->evicting_calls >= 10) {
@@ -136,6 +139,9 @@ static void episode_merge(struct episode *dst, const struct episode *src)
 	hist_merge(&dst->overhead, &dst->overhead, &src->overhead);
 	hist_merge(&dst->freed, &dst->freed, &src->freed);
 	dst->grew_bytes += src->grew_bytes;
+	payer_top_add(&dst->payers, &src->payers);
+	payer_sums_add(&dst->outside, &src->outside);
+	dst->payer_unread += src->payer_unread;
 	if (isnan(dst->overhead_first))
 		dst->overhead_first = src->overhead_first;
 	if (isnan(dst->overhead_peak) || src->overhead_peak > dst->overhead_peak)

@@ -62,6 +62,9 @@ struct episode {
 	struct hist tofree, overhead;	/* bytes */
 	struct hist freed;		/* bytes each round freed, rounds in which used memory fell */
 	uint64_t grew_bytes;		/* how much it rose in the others */
+	struct payer_top payers;	/* who its rounds ran for */
+	struct payer_sums outside;	/* ... rounds whose pair found the table full */
+	uint64_t payer_unread;
 	double overhead_first;		/* mean overhead per round in its first interval with rounds; NAN: none */
 	double overhead_peak;		/* the largest mean of its intervals */
 	uint64_t worst_running;		/* the interval whose rounds most hit the time limit: those rounds */

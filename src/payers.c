@@ -143,11 +143,16 @@ void payers__reset(struct payers *p)
 		p->e[i].base = p->e[i].now;
 }
 
+void payer_sums_add(struct payer_sums *acc, const struct payer_sums *v)
+{
+	acc->rounds += v->rounds;
+	acc->ns += v->ns;
+	acc->keys += v->keys;
+}
+
 static void rest_add(struct payer_top *t, const struct payer_row *r)
 {
-	t->rest_rounds += r->rounds;
-	t->rest_ns += r->ns;
-	t->rest_keys += r->keys;
+	payer_sums_add(&t->rest, &(struct payer_sums){ r->rounds, r->ns, r->keys });
 }
 
 void payer_top_of(struct payer_top *t, const struct payer_view *v)
@@ -190,8 +195,6 @@ void payer_top_add(struct payer_top *acc, const struct payer_top *iv)
 			}
 		}
 	}
-	acc->rest_rounds += iv->rest_rounds;
-	acc->rest_ns += iv->rest_ns;
-	acc->rest_keys += iv->rest_keys;
+	payer_sums_add(&acc->rest, &iv->rest);
 	qsort(acc->row, acc->n, sizeof(acc->row[0]), by_rounds);
 }

@@ -35,11 +35,19 @@ struct payer_view {
  * exact while the top of a long span is that of its intervals.
  */
 #define SAMPLE_PAYERS 8
+
+/* Rounds, their time and keys. */
+struct payer_sums {
+	uint64_t rounds, ns, keys;
+};
+
 struct payer_top {
 	struct payer_row row[SAMPLE_PAYERS];
 	uint32_t n;
-	uint64_t rest_rounds, rest_ns, rest_keys;
+	struct payer_sums rest;
 };
+
+void payer_sums_add(struct payer_sums *acc, const struct payer_sums *v);
 
 void payer_top_of(struct payer_top *t, const struct payer_view *v);
 /* Adds IV's pairs and rest to ACC. */

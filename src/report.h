@@ -61,6 +61,12 @@ void cycle_words(const struct episode_cycle *c, double burst_s, char *buf, size_
 void text_episode(FILE *f, const struct session *s, const struct episode *ep);
 /* Its JSON object: a line of --json (type "episode") and an item of a snapshot's episodes. */
 void json_episode(struct jw *w, const struct session *s, const struct episode *ep);
+
+/* "payers": who rounds ran for (T), what the kernel's table could not hold, rounds whose client was unreadable. */
+void json_payers(struct jw *w, const struct payer_top *t, const struct payer_sums *outside, uint64_t unread,
+		 bool keys);
+/* Why S cannot say who rounds ran for; NULL when it can. */
+const char *payers_unavailable(const struct session *s);
 /* Every episode that ended at or after FROM_REAL_NS, and the one going on, as an array. */
 void json_episodes(struct jw *w, const struct session *s, uint64_t from_real_ns);
 /* The heat map's seconds from FROM_REAL_NS on (those with eviction), as an object; null without one. */

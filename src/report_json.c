@@ -127,28 +127,25 @@ static void json_offsets_trust(struct jw *w, const struct session *s)
 	}
 }
 
-static void json_payer_sums(struct jw *w, const char *key, uint64_t rounds, uint64_t ns, uint64_t keys,
-			    bool with_keys)
+/* An object of S's rounds, time and (WITH_KEYS) keys under KEY, left open for more. */
+static void payer_sums_open(struct jw *w, const char *key, const struct payer_sums *s, bool with_keys)
 {
 	if (key)
 		jw_key(w, key);
 	jw_obj_begin(w);
 	jw_key(w, "rounds");
-	jw_u64(w, rounds);
+	jw_u64(w, s->rounds);
 	jw_key(w, "evict_time_s");
-	jw_scaled(w, ns, 1000000000ULL);
+	jw_scaled(w, s->ns, 1000000000ULL);
 	if (with_keys) {
 		jw_key(w, "keys_evicted");
-		jw_u64(w, keys);
+		jw_u64(w, s->keys);
 	}
 }
 
-/* Who the sample's rounds ran for: the pairs with most rounds, the rest, and what the table could not hold. */
-static void json_payers(struct jw *w, const struct session *s, const struct sample *smp)
+void json_payers(struct jw *w, const struct payer_top *t, const struct payer_sums *outside, uint64_t unread,
+		 bool keys)
 {
-	const struct payer_top *t = &smp->payers;
-	bool keys = !measure_unavailable(s, smp, M_KEYS_EVICTED);
-
 	jw_key(w, "payers");
 	jw_obj_begin(w);
 	jw_key(w, "table_size");
@@ -158,7 +155,7 @@ static void json_payers(struct jw *w, const struct session *s, const struct samp
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct payer_row *r = &t->row[i];
 
-		json_payer_sums(w, NULL, r->rounds, r->ns, r->keys, keys);
+		payer_sums_open(w, NULL, &(struct payer_sums){ r->rounds, r->ns, r->keys }, keys);
 		/* No client: the eviction timer's rounds. */
 		jw_key(w, "client_id");
 		if (r->client_id || r->cmd)
@@ -178,17 +175,16 @@ static void json_payers(struct jw *w, const struct session *s, const struct samp
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
-	json_payer_sums(w, "rest", t->rest_rounds, t->rest_ns, t->rest_keys, keys);
+	payer_sums_open(w, "rest", &t->rest, keys);
 	jw_obj_end(w);
-	json_payer_sums(w, "outside_table", smp->outside_rounds, smp->outside_ns, smp->outside_keys, keys);
+	payer_sums_open(w, "outside_table", outside, keys);
 	jw_obj_end(w);
 	jw_key(w, "unreadable");
-	jw_u64(w, smp->payer_unread);
+	jw_u64(w, unread);
 	jw_obj_end(w);
 }
 
-/* Why the sample says nothing of who rounds ran for; NULL when it does. */
-static const char *payers_unavailable(const struct session *s)
+const char *payers_unavailable(const struct session *s)
 {
 	if (!s->plan.slowpath)
 		return s->plan.why_no_values;
@@ -233,7 +229,7 @@ void json_sample(struct jw *w, const struct session *s, const struct sample *smp
 	jw_obj_end(w);
 
 	if (!payers_unavailable(s))
-		json_payers(w, s, smp);
+		json_payers(w, &smp->payers, &smp->outside, smp->payer_unread, !measure_unavailable(s, smp, M_KEYS_EVICTED));
 
 	jw_key(w, "unavailable");
 	jw_obj_begin(w);

@@ -328,6 +328,8 @@ void json_episode(struct jw *w, const struct session *s, const struct episode *e
 		json_percentiles(w, "freed_per_round", &ep->freed);
 	}
 	json_percentiles(w, "round_latency_ns", &ep->latency);
+	if (!payers_unavailable(s))
+		json_payers(w, &ep->payers, &ep->outside, ep->payer_unread, !why_not(s, M_KEYS_EVICTED));
 	if (!why_not(s, M_OVERHEAD))
 		json_overhead(w, ep);
 	json_cycle(w, &ep->cycle);
@@ -342,6 +344,10 @@ void json_episode(struct jw *w, const struct session *s, const struct episode *e
 			continue;
 		jw_key(w, measure_name(optional[i]));
 		jw_str(w, why);
+	}
+	if (payers_unavailable(s)) {
+		jw_key(w, "payers");
+		jw_str(w, payers_unavailable(s));
 	}
 	jw_obj_end(w);
 	jw_obj_end(w);

@@ -101,10 +101,10 @@ static void payer_words(const struct payer_row *r, char *buf, size_t len)
 static void text_payers(FILE *f, const struct session *s, const struct sample *smp)
 {
 	const struct payer_top *t = &smp->payers;
-	uint64_t others = t->rest_rounds + smp->outside_rounds;
+	uint64_t others = t->rest.rounds + smp->outside.rounds;
 	char who[128], d[32];
 
-	if (!s->plan.payers.known || !t->n)
+	if (payers_unavailable(s) || !t->n)
 		return;
 	fputs("rounds ran for:", f);
 	for (uint32_t i = 0; i < t->n; i++) {

@@ -44,9 +44,9 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 		hist_delta(&s->round[i], &cur->round[i], &prev->round[i], &mm->round[i]);
 	s->rounds_grew = cur->rounds_grew - prev->rounds_grew;
 	s->grew_bytes = cur->grew_bytes - prev->grew_bytes;
-	s->outside_rounds = cur->outside_rounds - prev->outside_rounds;
-	s->outside_ns = cur->outside_ns - prev->outside_ns;
-	s->outside_keys = cur->outside_keys - prev->outside_keys;
+	s->outside.rounds = cur->outside_rounds - prev->outside_rounds;
+	s->outside.ns = cur->outside_ns - prev->outside_ns;
+	s->outside.keys = cur->outside_keys - prev->outside_keys;
 	s->payer_unread = cur->payer_unread - prev->payer_unread;
 }
 
@@ -90,9 +90,7 @@ void sample_add(struct sample *acc, const struct sample *iv)
 		hist_merge(&acc->round[i], &acc->round[i], &iv->round[i]);
 	acc->rounds_grew += iv->rounds_grew;
 	acc->grew_bytes += iv->grew_bytes;
-	acc->outside_rounds += iv->outside_rounds;
-	acc->outside_ns += iv->outside_ns;
-	acc->outside_keys += iv->outside_keys;
+	payer_sums_add(&acc->outside, &iv->outside);
 	acc->payer_unread += iv->payer_unread;
 	payer_top_add(&acc->payers, &iv->payers);
 	for (int i = 0; i < EV_MAX_SITES; i++)

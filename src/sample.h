@@ -34,7 +34,7 @@ struct sample {
 	struct hist round[EV_NROUNDS];	/* per evicting call: freed, overshoot, shortfall, lazyfree pending */
 	uint64_t rounds_grew;		/* evicting calls during which used memory rose */
 	uint64_t grew_bytes;		/* ... by this much in all */
-	uint64_t outside_rounds, outside_ns, outside_keys;	/* rounds whose client and command found the table full */
+	struct payer_sums outside;	/* rounds whose client and command found the table full */
 	uint64_t payer_unread;		/* rounds whose client could not be read */
 	struct payer_top payers;	/* who rounds ran for: the pairs with most rounds, and the rest */
 	uint64_t hits[EV_MAX_SITES];	/* probe hits by plan site */

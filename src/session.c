@@ -325,13 +325,13 @@ void session__interval(struct session *s, struct sample *out)
 	s->cmds_went_back |= out->commands_went_back;
 	read_memory_gauges(s, out);
 	light_sample(s, out);
-	storm__interval(s->storm, out, now);
 	if (s->payers) {
 		struct payer_view v;
 
 		payers__interval(s->payers, &v);
 		payer_top_of(&out->payers, &v);
 	}
+	storm__interval(s->storm, out, now);
 
 	s->prev = cur;
 	if (!err)

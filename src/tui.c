@@ -556,20 +556,12 @@ static bool freed_line(const struct tui *t, const struct sample *smp, struct rec
 
 static void draw_tofree_hist(const struct tui *t, const struct sample *smp, struct rect r, int title_attr);
 
-/* Why the view cannot say who rounds ran for; NULL when it can. */
-static const char *payers_why(const struct session *s)
-{
-	if (!s->plan.slowpath)
-		return s->plan.why_no_values;
-	return s->plan.payers.known ? NULL : s->plan.payers.why;
-}
-
 /* Who the rounds ran for: a row per client and command, most rounds first. */
 static void draw_payers(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
 {
 	const struct payer_top *top = &smp->payers;
-	const char *why = payers_why(t->s);
-	uint64_t rest = top->rest_rounds + smp->outside_rounds;
+	const char *why = payers_unavailable(t->s);
+	uint64_t rest = top->rest.rounds + smp->outside.rounds;
 	char ms[32];
 	int row = 2;
 
@@ -741,8 +733,8 @@ static void panel_need(const struct tui *t, const struct sample *smp, enum panel
 		break;
 	case P_TOFREE:
 		if (t->payers) {
-			why = payers_why(s);
-			*want = 2 + (int)smp->payers.n + (smp->payers.rest_rounds + smp->outside_rounds > 0);
+			why = payers_unavailable(s);
+			*want = 2 + (int)smp->payers.n + (smp->payers.rest.rounds + smp->outside.rounds > 0);
 			*least = 3;
 			break;
 		}

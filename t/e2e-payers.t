@@ -20,7 +20,7 @@ BUILDS="src-7.0.15-O2g src-8.0.2 src-valkey-8.1.1"
 # shellcheck disable=SC2086
 want_fixtures $BUILDS src-8.0.2-stripped
 
-N=6000
+N=20000
 VALUE=$(printf '%01000d' 0)
 
 # client NAME PORT COMMANDS-FILE: one connection named NAME sends the file; prints its CLIENT ID.
@@ -29,7 +29,7 @@ client() {
 }
 
 check_build() { # NAME BINARY
-	local name=$1 bin=$2 dir=$TMPDIR_T/$1 r port pid t sid rows i
+	local name=$1 bin=$2 dir=$TMPDIR_T/$1 r port pid t sid rows i ep
 	mkdir -p "$dir"
 	r="p$$_${name//[^a-zA-Z0-9]/_}"
 	REDIS_SERVER="$bin" start_redis "$r" --maxmemory 20mb --maxmemory-policy allkeys-lru
@@ -78,6 +78,11 @@ check_build() { # NAME BINARY
 		(.histograms.evict_latency_active | .sum * (if .unit == "ns" then 1e-9 elif .unit == "us" then 1e-6 else 1e-3 end)) as $all |
 		($s - $all | fabs) <= 0.001 * $all + 1e-6' <<<"$t" >/dev/null
 	ok $? "$name: their time adds up to the total eviction time: $(jq -c '{rounds_s: ([.payers.top[].evict_time_s] | add), active: .histograms.evict_latency_active | {sum, unit}}' <<<"$t")"
+	ep=$(jq -c 'select(.type == "episode")' "$dir/out.jsonl" | head -n 1)
+	[ -n "$ep" ] && jq -e '.payers as $p | (([$p.top[].rounds] | add) + $p.rest.rounds + $p.outside_table.rounds + $p.unreadable -
+		.evicting_calls | fabs) <= 2 + 0.001 * .evicting_calls and any($p.top[]; .client_name == "setter")' \
+		<<<"$ep" >/dev/null
+	ok $? "$name: the storm episode says who paid too, its rounds its evicting calls: $(jq -c '{evicting_calls, top: [.payers.top[] | [.client_name, .command, .rounds]]}' <<<"$ep")"
 }
 
 # The members in the offset file are checked like every other entry: against redprof's own

@@ -207,8 +207,9 @@ static void json_output(const struct session *s, const struct sample *smp)
 	      "\"freed\":{\"unit\":\"bytes\",\"buckets\":[{\"lo\":512,\"hi\":1024,\"count\":600}],"
 	      "\"count\":600,\"sum\":540000,\"min\":900,\"max\":900}",
 	      "\"shortfall\":{\"unit\":\"bytes\",\"buckets\":[],\"count\":0,",
-	      /* The model has no lazyfree. */
-	      "\"unavailable\":{\"lazyfree_pending\":\"the server has no function lazyfreeGetPendingObjectsCount\"}}",
+	      /* The model has no lazyfree, and its file (disasm) no current_client. */
+	      "\"unavailable\":{\"lazyfree_pending\":\"the server has no function lazyfreeGetPendingObjectsCount\",",
+	      "\"payers\":\"the offset file does not say where server.current_client is",
 	      (char *)NULL);
 	ok(!strstr(j, "\"other\":"), "json: no 'other' returns when there are none");
 	free(j);
