@@ -82,6 +82,7 @@ static void episode_init(struct episode *ep)
 	ep->overhead_first = ep->overhead_peak = NAN;
 	ep->cmds_before = ep->cmds_during = ep->cmds_after = NAN;
 	ep->maxmemory = -1;
+	ep->clients_before = ep->clients_first = ep->clients_peak = ep->clients_last = ep->clients_after = -1;
 	ep->cycle = (struct episode_cycle){ NAN, false, -1, NAN, -1, NAN };
 }
 
@@ -105,6 +106,7 @@ static void episode_of_interval(struct episode *ep, const struct sample *iv)
 	ep->overhead = *ovh;
 	ep->freed = iv->round[EV_FREED];
 	ep->grew_bytes = iv->grew_bytes;
+	ep->clients_first = ep->clients_peak = ep->clients_last = iv->clients_memory;
 	ep->payers = iv->payers;
 	ep->outside = iv->outside;
 	ep->payer_unread = iv->payer_unread;
@@ -139,6 +141,12 @@ static void episode_merge(struct episode *dst, const struct episode *src)
 	hist_merge(&dst->overhead, &dst->overhead, &src->overhead);
 	hist_merge(&dst->freed, &dst->freed, &src->freed);
 	dst->grew_bytes += src->grew_bytes;
+	if (dst->clients_first < 0)
+		dst->clients_first = src->clients_first;
+	if (src->clients_peak > dst->clients_peak)
+		dst->clients_peak = src->clients_peak;
+	if (src->clients_last >= 0)
+		dst->clients_last = src->clients_last;
 	payer_top_add(&dst->payers, &src->payers);
 	payer_sums_add(&dst->outside, &src->outside);
 	dst->payer_unread += src->payer_unread;
@@ -269,6 +277,7 @@ static void begin(struct episodes *e, const struct episode *one, uint64_t start,
 	e->low_before = e->low;
 	e->low_tail = (struct low_point){ 0 };
 	e->cur.cmds_before = commands_before(e, start);
+	e->cur.clients_before = e->nhistory ? e->history[(e->nhistory - 1) % EPISODE_HISTORY].clients_memory : -1;
 }
 
 static void keep(struct episodes *e, const struct episode *ep)
@@ -288,6 +297,7 @@ static void end(struct episodes *e)
 		refine(e, &e->cur);
 		e->cur.cmds_during = rate(e->cur.commands, e->cur.iv_ns);
 		e->cur.cmds_after = rate(e->tail.commands, e->tail.iv_ns);
+		e->cur.clients_after = e->tail.clients_last;
 		keep(e, &e->cur);
 		/* The reclaim is looked for from its end on. */
 		e->low = e->low_tail;
@@ -302,6 +312,7 @@ static void remember(struct episodes *e, const struct sample *iv, uint64_t start
 	h->start = start;
 	h->end = end_ns;
 	h->commands = iv->commands;
+	h->clients_memory = iv->clients_memory;
 }
 
 void episodes__add(struct episodes *e, const struct sample *iv, uint64_t end_mono_ns)

@@ -62,6 +62,10 @@ struct episode {
 	struct hist tofree, overhead;	/* bytes */
 	struct hist freed;		/* bytes each round freed, rounds in which used memory fell */
 	uint64_t grew_bytes;		/* how much it rose in the others */
+	/* Normal clients' memory (stat_clients_type_memory), bytes; -1 unknown. */
+	int64_t clients_before;		/* at the interval before it */
+	int64_t clients_first, clients_peak, clients_last;	/* at its first interval, the most, its last */
+	int64_t clients_after;		/* at the end of the quiet that ended it */
 	struct payer_top payers;	/* who its rounds ran for */
 	struct payer_sums outside;	/* ... rounds whose pair found the table full */
 	uint64_t payer_unread;
@@ -87,6 +91,7 @@ enum episode_state { EPISODE_IDLE, EPISODE_TENTATIVE, EPISODE_OPEN };
 struct episode_recent {
 	uint64_t start, end;		/* CLOCK_MONOTONIC */
 	uint64_t commands;
+	int64_t clients_memory;		/* at its end, -1 unknown */
 };
 
 struct episodes {

@@ -28,6 +28,7 @@ static const char *const names[M_NMEASURES] = {
 	[M_COMMANDS] = "commands",
 	[M_MAXMEMORY] = "maxmemory",
 	[M_USED_MEMORY] = "used_memory",
+	[M_CLIENTS_MEMORY] = "clients_normal_memory",
 };
 
 const char *measure_name(enum measure m)
@@ -67,7 +68,7 @@ bool measure_is_latency(enum measure m)
 bool measure_is_bytes(enum measure m)
 {
 	return (m >= M_MEM_REPORTED && m <= M_MEM_TOFREE) || (m >= M_FREED && m <= M_SHORTFALL) ||
-	       m == M_MAXMEMORY || m == M_USED_MEMORY;
+	       m == M_MAXMEMORY || m == M_USED_MEMORY || m == M_CLIENTS_MEMORY;
 }
 
 const char *measure_label(enum measure m, int unit)
@@ -110,6 +111,7 @@ static unsigned unread_bit(enum measure m)
 	case M_COMMANDS: return UNREAD_COMMANDS;
 	case M_MAXMEMORY: return UNREAD_MAXMEMORY;
 	case M_USED_MEMORY: return UNREAD_USED_MEMORY;
+	case M_CLIENTS_MEMORY: return UNREAD_CLIENTS_MEMORY;
 	default: return 0;
 	}
 }
@@ -147,6 +149,10 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 			return unread_reason(smp);
 		return smp->used_memory >= 0 || s->used_memory ? NULL
 			: "neither the offset file's used_memory nor the server's zmalloc_used_memory() can be read";
+	case M_CLIENTS_MEMORY:
+		if (!p->clients_memory.known)
+			return s->offsets_source[0] ? MEASURE_NO_CLIENTS_MEMORY : p->why_no_values;
+		return measure_lost(smp, m) ? unread_reason(smp) : NULL;
 	case M_EVICT_LATENCY:
 		return p->light && !no_calls ? LIGHT_NOOP : no_calls;
 	case M_EVICT_LATENCY_NOOP:
@@ -214,6 +220,7 @@ uint64_t measure_value(const struct sample *smp, enum measure m)
 	case M_COMMANDS: return smp->commands;
 	case M_MAXMEMORY: return (uint64_t)smp->maxmemory;
 	case M_USED_MEMORY: return (uint64_t)smp->used_memory;
+	case M_CLIENTS_MEMORY: return (uint64_t)smp->clients_memory;
 	default: return 0;
 	}
 }

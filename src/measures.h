@@ -30,8 +30,14 @@ enum measure {
 	M_COMMANDS,
 	M_MAXMEMORY,		/* bytes at the sample's end */
 	M_USED_MEMORY,
+	M_CLIENTS_MEMORY,	/* server.stat_clients_type_memory[CLIENT_TYPE_NORMAL] */
 	M_NMEASURES
 };
+
+/* Why clients' memory is not read: the offset file lacks it. */
+#define MEASURE_NO_CLIENTS_MEMORY "the offset file does not say where the server keeps its client-memory " \
+	"accounting (server.stat_clients_type_memory, from debug information: generate the file where the " \
+	"server's debug symbols are installed)"
 
 /* The JSON name ("evict_latency", "mem_tofree", ...). */
 const char *measure_name(enum measure m);

@@ -28,7 +28,7 @@ enum var { VAR_MEM_REPORTED, VAR_OVERHEAD, VAR_MEM_USED, VAR_MEM_TOFREE, NVARS, 
 
 /* Globals redprof reads from the target's memory. */
 enum global { G_MAXMEMORY, G_STAT_NUMCOMMANDS, G_STAT_EVICTEDKEYS, G_USED_MEMORY, G_MAXMEMORY_POLICY,
-	      G_CURRENT_CLIENT, NGLOBALS };
+	      G_CURRENT_CLIENT, G_CLIENTS_MEMORY, NGLOBALS };
 
 /*
  * Struct members the kernel follows from server.current_client to say who

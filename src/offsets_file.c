@@ -24,7 +24,8 @@
 
 static const char *const var_names[NVARS] = { "mem_reported", "overhead", "mem_used", "mem_tofree" };
 static const char *const global_names[NGLOBALS] = { "maxmemory", "stat_numcommands", "stat_evictedkeys",
-						     "used_memory", "maxmemory_policy", "current_client" };
+						     "used_memory", "maxmemory_policy", "current_client",
+						     "clients_normal_memory" };
 static const char *const member_names[NMEMBERS] = { "client.id", "client.cmd", "client.name", "object.ptr",
 						     "command.name" };
 static const char *const strategy_names[] = { "none", "dwarf", "disasm" };
@@ -236,8 +237,8 @@ int offsets_write(const struct offsets *o, FILE *f)
 	for (int g = 0; g < NGLOBALS; g++) {
 		const struct global_rec *r = &o->global[g];
 
-		/* Who a round ran for is optional: files without it stay as they were. */
-		if (!r->present && g != G_CURRENT_CLIENT) {
+		/* Found only in debug information: files without it stay as they were. */
+		if (!r->present && g != G_CURRENT_CLIENT && g != G_CLIENTS_MEMORY) {
 			fprintf(f, "# %s: not found in this build\n", global_name((enum global)g));
 			continue;
 		}
@@ -738,7 +739,7 @@ static int rec_global(struct parser *p, char **f, int n)
 	g = global_parse(f[1]);
 	if (g < 0)
 		return fail(p, "unknown global '%s': give maxmemory, stat_numcommands, stat_evictedkeys, used_memory, "
-			    "maxmemory_policy or current_client", f[1]);
+			    "maxmemory_policy, current_client or clients_normal_memory", f[1]);
 	r = &p->o->global[g];
 	if (r->present)
 		return fail(p, "duplicate global %s", f[1]);

@@ -268,6 +268,7 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 	plan_global(&plan->evictedkeys, &o->global[G_STAT_EVICTEDKEYS]);
 	plan_global(&plan->used_memory, &o->global[G_USED_MEMORY]);
 	plan_global(&plan->policy, &o->global[G_MAXMEMORY_POLICY]);
+	plan_global(&plan->clients_memory, &o->global[G_CLIENTS_MEMORY]);
 	plan_payers(&plan->payers, t, o);
 	for (int i = 0; i < o->nsites; i++) {
 		const struct site_rec *sr = &o->site[i];

@@ -59,6 +59,7 @@ struct probe_plan {
 	 */
 	bool light;
 	struct plan_global maxmemory, numcommands, evictedkeys, used_memory, policy;
+	struct plan_global clients_memory;	/* server.stat_clients_type_memory[CLIENT_TYPE_NORMAL] */
 	bool values;		/* sites read getMaxmemoryState's variables */
 	bool slowpath;		/* a site marks calls that reached the eviction path */
 	bool keys;		/* keys evicted are counted per call */

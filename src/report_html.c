@@ -61,6 +61,17 @@ static const char *counted(enum measure m)
 	return m == M_EVICT_LATENCY || m == M_EVICT_LATENCY_NOOP ? "calls" : "evicting calls";
 }
 
+/* What an empty histogram M has none of, for "No ... in this capture". */
+static const char *none_of(enum measure m)
+{
+	switch (m) {
+	case M_OVERSHOOT: return "round that freed more than its mem_tofree";
+	case M_SHORTFALL: return "round that freed less than its mem_tofree";
+	case M_FREED: return "round during which used memory fell";
+	default: return counted(m);
+	}
+}
+
 static const char *described(enum measure m)
 {
 	switch (m) {
@@ -659,7 +670,7 @@ static void hist_chart(struct report *r, const struct side *sd, enum measure m, 
 		return;
 	}
 	if (!sd->s->hist[m].h.count) {
-		fprintf(r->f, "<p class=\"why\">No %s in this capture.</p>\n", counted(m));
+		fprintf(r->f, "<p class=\"why\">No %s in this capture.</p>\n", none_of(m));
 		return;
 	}
 	for (int q = 0; q < NPCT; q++)

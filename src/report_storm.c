@@ -39,7 +39,7 @@ const char *storm_unavailable(const struct session *s)
 
 void storm_verdict(const struct session *s, const struct episode *ep, struct verdict *v)
 {
-	verdict_of(ep, s->t->legacy, why_not(s, M_OVERHEAD), v);
+	verdict_of(ep, s->t->legacy, why_not(s, M_OVERHEAD), why_not(s, M_CLIENTS_MEMORY), v);
 }
 
 void format_seconds(double s, char *buf, size_t len)
@@ -160,7 +160,8 @@ void text_episode(FILE *f, const struct session *s, const struct episode *ep)
 	fprintf(f, "cycle: %s\n", cyc);
 	storm_verdict(s, ep, &vd);
 	fprintf(f, "verdict: %s\n", vd.text);
-	fprintf(f, "backlog feedback: unavailable: %s\n", vd.backlog_why);
+	if (vd.backlog < 0)
+		fprintf(f, "backlog feedback: unavailable: %s\n", vd.backlog_why);
 	fflush(f);
 }
 
@@ -230,7 +231,10 @@ static void json_verdict(struct jw *w, const struct verdict *v)
 	else
 		jw_bool(w, v->outside);
 	jw_key(w, "backlog_feedback");
-	jw_null(w);
+	if (v->backlog < 0)
+		jw_null(w);
+	else
+		jw_bool(w, v->backlog);
 	jw_key(w, "text");
 	jw_str(w, v->text);
 	jw_key(w, "unavailable");
@@ -239,8 +243,10 @@ static void json_verdict(struct jw *w, const struct verdict *v)
 		jw_key(w, "outside_pressure");
 		jw_str(w, v->outside_why);
 	}
-	jw_key(w, "backlog_feedback");
-	jw_str(w, v->backlog_why);
+	if (v->backlog < 0) {
+		jw_key(w, "backlog_feedback");
+		jw_str(w, v->backlog_why);
+	}
 	jw_obj_end(w);
 	jw_obj_end(w);
 }

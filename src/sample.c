@@ -16,7 +16,7 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
 	if (!prev)
 		prev = &zero;
 	memset(s, 0, sizeof(*s));
-	s->maxmemory = s->used_memory = s->policy = -1;
+	s->maxmemory = s->used_memory = s->clients_memory = s->policy = -1;
 	s->calls = cur->calls - prev->calls;
 	s->commands = cur->commands - prev->commands;
 	s->evicting_calls = cur->evicting_calls - prev->evicting_calls;
@@ -54,12 +54,12 @@ void sample_delta(struct sample *s, const struct ev_totals *cur, const struct ev
  * sample_add names every field; a field added to struct sample changes its
  * size, and this stops the build until sample_add adds it too.
  */
-_Static_assert(sizeof(struct sample) == 10992, "sample_add must add every field of struct sample");
+_Static_assert(sizeof(struct sample) == 11000, "sample_add must add every field of struct sample");
 
 void sample_init(struct sample *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->maxmemory = s->used_memory = s->policy = -1;
+	s->maxmemory = s->used_memory = s->clients_memory = s->policy = -1;
 	for (int i = 0; i < EV_NPHASES; i++)
 		s->lat[i].min_ns = UINT64_MAX;
 	s->lat_all.min_ns = UINT64_MAX;
@@ -103,6 +103,8 @@ void sample_add(struct sample *acc, const struct sample *iv)
 		acc->maxmemory = iv->maxmemory;
 	if (iv->used_memory >= 0)
 		acc->used_memory = iv->used_memory;
+	if (iv->clients_memory >= 0)
+		acc->clients_memory = iv->clients_memory;
 	if (iv->policy >= 0)
 		acc->policy = iv->policy;
 	/* A count one interval could not read leaves the sum short; a gauge is the latest reading or none. */

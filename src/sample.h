@@ -17,6 +17,7 @@ enum sample_unread {
 	UNREAD_COMMANDS = 1 << 0,	/* server.stat_numcommands, at either end */
 	UNREAD_MAXMEMORY = 1 << 1,
 	UNREAD_USED_MEMORY = 1 << 2,
+	UNREAD_CLIENTS_MEMORY = 1 << 3,
 };
 
 struct sample {
@@ -44,6 +45,7 @@ struct sample {
 	uint64_t read_errors;		/* value terms whose memory could not be read */
 	int64_t maxmemory;		/* at the end, -1 when unknown */
 	int64_t used_memory;		/* at the end, -1 when unknown */
+	int64_t clients_memory;		/* normal clients' buffers and the like, at the end; -1 when unknown */
 	int64_t policy;			/* server.maxmemory_policy at the end, -1 when unknown */
 	unsigned unread;		/* enum sample_unread: known to the plan, but not read */
 	bool commands_went_back;	/* server.stat_numcommands fell (CONFIG RESETSTAT): commands unknown */

@@ -97,6 +97,12 @@ static size_t used_memory(const struct session *s, const struct sample *smp, str
 										    : one(out, (uint64_t)smp->used_memory);
 }
 
+static size_t clients_memory(const struct session *s, const struct sample *smp, struct series_value *out)
+{
+	return measure_unavailable(s, smp, M_CLIENTS_MEMORY) || smp->clients_memory < 0 ? 0
+											  : one(out, (uint64_t)smp->clients_memory);
+}
+
 static size_t hits_by_site(const struct session *s, const struct sample *smp, struct series_value *out)
 {
 	size_t n = 0;
@@ -198,6 +204,9 @@ const struct series series_table[] = {
 	  "Redis's maxmemory, read from its memory", maxmemory },
 	{ "used_memory", NULL, "redprof_used_memory_bytes", "bytes", SERIES_GAUGE,
 	  "Memory Redis reports as used (INFO used_memory), read from its memory", used_memory },
+	{ "clients_normal_memory", NULL, "redprof_clients_normal_memory_bytes", "bytes", SERIES_GAUGE,
+	  "Memory of normal clients' buffers, which used_memory counts (server.stat_clients_type_memory)",
+	  clients_memory },
 	{ "probe_hits.by_site", "site", "redprof_probe_hits", "", SERIES_COUNTER,
 	  "redprof's own uprobe hits in the target, by site", hits_by_site },
 	{ "probe_hits.by_class", "class", "redprof_probe_hits_by_class", "", SERIES_COUNTER,

@@ -280,6 +280,13 @@ static void read_memory_gauges(struct session *s, struct sample *out)
 		else
 			out->used_memory = (int64_t)v;
 	}
+	if (s->plan.clients_memory.known) {
+		err = read_u64(s, &s->plan.clients_memory, &v);
+		if (err)
+			unread(out, UNREAD_CLIENTS_MEMORY, err);
+		else
+			out->clients_memory = (int64_t)v;
+	}
 }
 
 /*

@@ -249,8 +249,10 @@ static size_t detail_lines(const struct episode *ep, const struct session *s, ch
 	storm_verdict(s, ep, &vd);
 	attr[n] = vd.pace == PACE_FALLING_BEHIND ? crt_attr(CRT_ALERT) : (int)A_BOLD;
 	snprintf(lines[n++], DETAIL_LEN, "verdict: %s", vd.text);
-	attr[n] = crt_attr(CRT_DIM);
-	snprintf(lines[n++], DETAIL_LEN, "backlog feedback: unavailable: %s", vd.backlog_why);
+	if (vd.backlog < 0) {
+		attr[n] = crt_attr(CRT_DIM);
+		snprintf(lines[n++], DETAIL_LEN, "backlog feedback: unavailable: %s", vd.backlog_why);
+	}
 	cycle_words(&ep->cycle, episode_duration_s(ep), cyc, sizeof(cyc));
 	snprintf(lines[n++], DETAIL_LEN, "cycle: %s", cyc);
 	format_count(ep->evicting_calls, a, sizeof(a));

@@ -102,10 +102,43 @@ static void outside(const struct episode *ep, const char *no_overhead, struct ve
 	    "runs that much above it");
 }
 
-void verdict_of(const struct episode *ep, bool legacy, const char *no_overhead, struct verdict *out)
+static void backlog(const struct episode *ep, const char *no_clients, struct verdict *v)
+{
+	int64_t base = ep->clients_before >= 0 ? ep->clients_before : ep->clients_first;
+	char a[32], b[32], c[32];
+	double growth;
+
+	v->backlog = -1;
+	if (no_clients) {
+		v->backlog_why = no_clients;
+		return;
+	}
+	if (ep->maxmemory <= 0 || base < 0 || ep->clients_peak < 0) {
+		v->backlog_why = ep->maxmemory <= 0 ? "maxmemory could not be read"
+						    : "the clients' memory could not be read in it";
+		return;
+	}
+	growth = (double)(ep->clients_peak - base);
+	v->backlog = growth >= VERDICT_BACKLOG_SHARE * (double)ep->maxmemory;
+	if (!v->backlog)
+		return;
+	format_value((double)base, VK_BYTES, a, sizeof(a));
+	format_value((double)ep->clients_peak, VK_BYTES, b, sizeof(b));
+	say(v, "; a backlog feedback loop: normal clients' buffers grew from %s to %s during the burst "
+	    "(%.1f%% of maxmemory)", a, b, 100 * growth / (double)ep->maxmemory);
+	if (ep->clients_after >= 0) {
+		format_value((double)ep->clients_after, VK_BYTES, c, sizeof(c));
+		say(v, " and were %s after it", c);
+	}
+	say(v, "; used_memory counts them and eviction cannot free them, so rounds evicted keys to make room for "
+	    "the backlog their own cost built");
+}
+
+void verdict_of(const struct episode *ep, bool legacy, const char *no_overhead, const char *no_clients,
+		struct verdict *out)
 {
 	memset(out, 0, sizeof(*out));
 	pace(ep, legacy, out);
 	outside(ep, no_overhead, out);
-	out->backlog_why = VERDICT_NO_BACKLOG;
+	backlog(ep, no_clients, out);
 }

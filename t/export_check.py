@@ -32,7 +32,7 @@ HISTS = ["evict_latency", "evict_latency_active", "evict_latency_noop", "mem_rep
          "mem_used", "mem_tofree", "keys_per_evict", "freed", "overshoot", "shortfall", "lazyfree_pending"]
 COUNTED = ("keys_per_evict", "lazyfree_pending")  # no unit suffix in OpenMetrics
 SCALE = {"ns": 1, "us": 1000, "ms": 1000000, "bytes": 1, "keys": 1, "objects": 1}
-GAUGES = ("evict_time_share", "maxmemory", "used_memory", "probe_cost.cpu_share",
+GAUGES = ("evict_time_share", "maxmemory", "used_memory", "clients_normal_memory", "probe_cost.cpu_share",
           "probe_cost.hits_per_command.emulated", "probe_cost.hits_per_command.single_stepped",
           "probe_cost.hits_per_command.return")
 
@@ -56,7 +56,7 @@ def scalars(obj):
     """The counters and gauges of a sample by their CSV names (JSON paths)."""
     out = {}
     for key in ("commands", "calls", "evicting_calls", "keys_evicted", "rounds_memory_grew", "memory_grew_bytes",
-                "evict_time_share", "maxmemory", "used_memory"):
+                "evict_time_share", "maxmemory", "used_memory", "clients_normal_memory"):
         if key in obj:
             out[key] = obj[key]
     for k, v in obj["returns"].items():
@@ -310,7 +310,8 @@ def cmd_dom(dom_path, snap_path, jsonl=None):
     if d.scripts:
         diffs.append("%d script elements" % d.scripts)
     for name, h in total["histograms"].items():
-        if not d.figures.get(name):
+        # An empty histogram is said to be empty, not drawn.
+        if h["count"] and not d.figures.get(name):
             diffs.append("no chart for %s" % name)
         if not h["count"]:
             continue

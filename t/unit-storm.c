@@ -17,6 +17,7 @@
 
 #include "episode.h"
 #include "heatmap.h"
+#include "measures.h"
 #include "storm.h"
 #include "tap.h"
 #include "verdict.h"
@@ -37,6 +38,7 @@ struct iv_spec {
 	uint64_t round_ns;		/* each evicting call's latency */
 	uint64_t overhead;		/* bytes, read by each evicting call */
 	int64_t used;			/* used_memory at its end */
+	int64_t clients;		/* normal clients' memory at its end */
 };
 
 static void make_interval(struct sample *iv, const struct iv_spec *sp, uint64_t end_mono)
@@ -60,6 +62,7 @@ static void make_interval(struct sample *iv, const struct iv_spec *sp, uint64_t 
 	}
 	iv->maxmemory = MAXMEM;
 	iv->used_memory = sp->used;
+	iv->clients_memory = sp->clients;
 }
 
 /* A sequence being fed: the detector and where its clock is. */
@@ -267,52 +270,67 @@ static void test_verdict(void)
 	struct verdict v;
 
 	ep = episode_of(sp, 3);
-	verdict_of(&ep, false, NULL, &v);
+	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.pace == PACE_KEEPING_UP && strstr(v.text, "eviction kept up: no round hit its time limit"),
 	   "no round at the time limit, nothing refused: kept up (%s)", v.text);
 	ok(v.outside == 0, "no overhead: no pressure from outside the dataset");
-	ok(v.backlog_why && strstr(v.backlog_why, "client-memory accounting"),
-	   "the backlog finding is unavailable, with the reason");
+	ok(v.backlog == 0 && !strstr(v.text, "backlog"), "clients' memory flat: no backlog feedback");
+	verdict_of(&ep, false, NULL, MEASURE_NO_CLIENTS_MEMORY, &v);
+	ok(v.backlog == -1 && strstr(v.backlog_why, "client-memory accounting"),
+	   "without the clients' memory the backlog finding is unavailable, with the reason");
+	sp[1].clients = (int64_t)MAXMEM * 6 / 100;
+	sp[2].clients = (int64_t)MAXMEM * 8 / 100;
+	ep = episode_of(sp, 3);
+	verdict_of(&ep, false, NULL, NULL, &v);
+	ok(v.backlog == 1 && strstr(v.text, "a backlog feedback loop: normal clients' buffers grew from 0 B to") &&
+	   strstr(v.text, "(8.0% of maxmemory) and were 0 B after it"),
+	   "clients' memory up 8%% of maxmemory in the burst and released after it: the backlog (%s)", v.text);
+	sp[2].clients = (int64_t)MAXMEM * 4 / 100;
+	sp[1].clients = 0;
+	ep = episode_of(sp, 3);
+	verdict_of(&ep, false, NULL, NULL, &v);
+	ok(v.backlog == 0, "up 4%% only: no backlog (%s)", v.text);
+	sp[2].clients = 0;
 
 	sp[1].running = 90;	/* 1% of the interval's 9000 rounds */
 	ep = episode_of(sp, 3);
-	verdict_of(&ep, false, NULL, &v);
+	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.pace == PACE_FALLING_BEHIND && strstr(v.text, "fell behind") && strstr(v.text, "EVICT_RUNNING") &&
 	   strstr(v.text, "time limit"), "1%% of an interval's rounds at the time limit: fell behind (%s)", v.text);
 	sp[1].running = 89;
 	ep = episode_of(sp, 3);
-	verdict_of(&ep, false, NULL, &v);
+	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.pace == PACE_KEEPING_UP && strstr(v.text, "89 of 27,000 rounds"),
 	   "just under 1%%: kept up, and it says how many did (%s)", v.text);
 
 	sp[1].running = 0;
 	sp[2].failed = 3;
 	ep = episode_of(sp, 3);
-	verdict_of(&ep, false, NULL, &v);
+	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.pace == PACE_FALLING_BEHIND && strstr(v.text, "3 commands were refused with OOM (EVICT_FAIL)"),
 	   "a command refused: fell behind (%s)", v.text);
-	verdict_of(&ep, true, NULL, &v);
+	verdict_of(&ep, true, NULL, NULL, &v);
 	ok(strstr(v.text, "(C_ERR)") != NULL, "Redis 6.0's refusals are named C_ERR");
 	sp[2].failed = 0;
 
 	for (int i = 0; i < 3; i++)
 		sp[i].overhead = (uint64_t)MAXMEM * 3 / 100;
 	ep = episode_of(sp, 3);
-	verdict_of(&ep, false, NULL, &v);
+	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.outside == 1 && strstr(v.text, "pressure from outside the dataset") && strstr(v.text, "overhead") &&
 	   strstr(v.text, "3.0% of maxmemory"), "overhead at 3%% of maxmemory names it (%s)", v.text);
 	for (int i = 0; i < 3; i++)
 		sp[i].overhead = (uint64_t)MAXMEM / 1000 * (i ? 15 : 1);
 	ep = episode_of(sp, 3);
-	verdict_of(&ep, false, NULL, &v);
+	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.outside == 1 && strstr(v.text, "growing from"), "overhead growing by 1.4%% of maxmemory names it (%s)",
 	   v.text);
 	for (int i = 0; i < 3; i++)
 		sp[i].overhead = (uint64_t)MAXMEM / 1000;
 	ep = episode_of(sp, 3);
-	verdict_of(&ep, false, NULL, &v);
+	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.outside == 0 && !strstr(v.text, "outside"), "steady overhead at 0.1%% does not");
-	verdict_of(&ep, false, "the offset file reads no overhead", &v);
+	verdict_of(&ep, false, "the offset file reads no overhead", NULL, &v);
 	ok(v.outside == -1 && !strcmp(v.outside_why, "the offset file reads no overhead"),
 	   "without the overhead it cannot tell, and says why");
 }

@@ -273,6 +273,23 @@ static int is_member_named(Dwarf_Die *c, void *arg)
 	return 1;
 }
 
+/* The offset of NAME in struct TYPE when it is an array of 8-byte elements. */
+static bool member_elements8(Dwarf_Die *type, const char *name, uint64_t *off)
+{
+	Dwarf_Die mem, arr, elem;
+	struct member_die m = { name, &mem };
+	Dwarf_Attribute attr;
+	Dwarf_Word size;
+
+	if (!member_offset(type, name, off) || !die_walk(type, false, is_member_named, &m) ||
+	    !dwarf_attr_integrate(&mem, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &arr) ||
+	    dwarf_peel_type(&arr, &arr) || dwarf_tag(&arr) != DW_TAG_array_type ||
+	    !dwarf_attr_integrate(&arr, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &elem) ||
+	    dwarf_aggregate_size(&elem, &size))
+		return false;
+	return size == 8;
+}
+
 /* The offset of NAME in struct TYPE when it is an 8-byte field (a pointer, a 64-bit id). */
 static bool member_word(Dwarf_Die *type, const char *name, uint64_t *off)
 {
@@ -350,13 +367,17 @@ void debuginfo_globals(struct debuginfo *d, const struct elf_image *img, struct 
 	struct elf_sym server, fn, zm;
 	Dwarf_Die type, var;
 	uint64_t off, addr;
+	bool have;
 
-	if (!elf_image__object(img, "server", &server) &&
-	    (!elf_image__func(img, "performEvictions", &fn) || !elf_image__func(img, "freeMemoryIfNeeded", &fn)) &&
-	    (find_struct(d, fn.addr, "redisServer", &type) || find_struct(d, fn.addr, "valkeyServer", &type)))
-		for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-			if (member_offset(&type, fields[i].member, &off) && off + 8 <= server.size)
-				set_global(img, &g[fields[i].g], server.addr + off);
+	have = !elf_image__object(img, "server", &server) &&
+	       (!elf_image__func(img, "performEvictions", &fn) || !elf_image__func(img, "freeMemoryIfNeeded", &fn)) &&
+	       (find_struct(d, fn.addr, "redisServer", &type) || find_struct(d, fn.addr, "valkeyServer", &type));
+	for (size_t i = 0; have && i < ARRAY_SIZE(fields); i++)
+		if (member_offset(&type, fields[i].member, &off) && off + 8 <= server.size)
+			set_global(img, &g[fields[i].g], server.addr + off);
+	/* CLIENT_TYPE_NORMAL's entry, the first, of an array of 8-byte counters. */
+	if (have && member_elements8(&type, "stat_clients_type_memory", &off) && off + 8 <= server.size)
+		set_global(img, &g[G_CLIENTS_MEMORY], server.addr + off);
 	if (!elf_image__func(img, "zmalloc_used_memory", &zm) &&
 	    cu_child(d, zm.addr, DW_TAG_variable, "used_memory", &var) && variable_word(&var, &addr))
 		set_global(img, &g[G_USED_MEMORY], addr);
