@@ -228,8 +228,8 @@ static void plan_payers(struct plan_payers *pp, const struct target *t, const st
 	memset(pp, 0, sizeof(*pp));
 	if (!cc->present) {
 		snprintf(pp->why, sizeof(pp->why), "the offset file does not say where server.current_client is "
-			 "(it comes from debug information: generate the file where the server's debug symbols are "
-			 "installed)");
+			 "(neither debug information nor this build's code showed it: generate the file where the "
+			 "server's debug symbols are installed)");
 		return;
 	}
 	for (int i = 0; i < NMEMBERS; i++)

@@ -9,7 +9,10 @@
 #     and never has more rounds than that client sent commands of the kind;
 #   - rounds add up to the evicting calls, and their time to the total
 #     eviction time;
-#   - a build without debug information says why it cannot tell;
+#   - Debian's redis-server, which has no debug information, too: the
+#     disasm strategy reads the offsets from its code, and they are the
+#     debug information's on a build of the same source with it;
+#   - a build where neither says says why it cannot tell;
 #   - the offset file's members are checked like its other entries.
 . "$top_srcdir/t/lib.sh"
 
@@ -18,7 +21,7 @@ require_cmd redis-server redis-cli jq gdb
 
 BUILDS="src-7.0.15-O2g src-8.0.2 src-valkey-8.1.1"
 # shellcheck disable=SC2086
-want_fixtures $BUILDS src-8.0.2-stripped
+want_fixtures $BUILDS src-8.0.2-stripped src-7.0.15-O2g-stripped
 
 N=20000
 VALUE=$(printf '%01000d' 0)
@@ -124,6 +127,17 @@ for name in $BUILDS; do
 	[ -n "${BIN[$name]:-}" ] && members "$name" "${BIN[$name]}"
 	[ -n "${BIN[$name]:-}" ] && check_build "$name" "${BIN[$name]}"
 done
+
+# Without debug information: the disasm strategy on the stripped copy gives what DWARF gives on the build.
+if [ -n "${BIN[src-7.0.15-O2g]:-}" ] && [ -n "${BIN[src-7.0.15-O2g-stripped]:-}" ]; then
+	"$REDPROF" offsets generate "${BIN[src-7.0.15-O2g]}" --strategy dwarf -o "$TMPDIR_T/dwarf.offsets" 2>/dev/null
+	"$REDPROF" offsets generate "${BIN[src-7.0.15-O2g-stripped]}" -o "$TMPDIR_T/disasm.offsets" 2>/dev/null
+	want=$(grep -E '^(global current_client|member) ' "$TMPDIR_T/dwarf.offsets" | awk '{ print $1, $2, $3 }')
+	got=$(grep -E '^(global current_client|member) .* disasm$' "$TMPDIR_T/disasm.offsets" | awk '{ print $1, $2, $3 }')
+	[ -n "$want" ] && [ "$got" = "$want" ]
+	ok $? "src-7.0.15-O2g-stripped: the disasm strategy finds current_client and the members where DWARF has them ($(echo $got))"
+fi
+check_build deb12 /usr/bin/redis-server
 
 # Without debug information the offsets cannot be proven: redprof says so, and shows no table.
 if [ -n "${BIN[src-8.0.2-stripped]:-}" ]; then

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_fields.h"
 #include "context.h"
 #include "exits.h"
 #include "server_fields.h"
@@ -381,6 +382,27 @@ static void add_deletes(const struct evict_analysis *a, struct offsets *o)
 	}
 }
 
+/*
+ * Who rounds ran for, where the dwarf strategy did not say: current_client
+ * and the members together, or none of them (a table needs all).
+ */
+static void disasm_payers(const struct evict_analysis *a, const struct elf_image *img, struct offsets *o)
+{
+	struct member_rec m[NMEMBERS] = { { 0 } };
+	char why[256];
+	uint64_t addr;
+
+	if (o->global[G_CURRENT_CLIENT].present)
+		return;
+	for (int i = 0; i < NMEMBERS; i++)
+		if (o->member[i].present)
+			return;
+	if (client_current(img, &a->flow->fn, &addr, why, sizeof(why)) || client_members(img, m, why, sizeof(why)))
+		return;
+	set_global(img, &o->global[G_CURRENT_CLIENT], addr, STRATEGY_DISASM);
+	memcpy(o->member, m, sizeof(m));
+}
+
 /* Globals the dwarf strategy did not give, from the code (after add_deletes). */
 static void disasm_globals(const struct evict_analysis *a, const struct elf_image *img, struct offsets *o,
 			   struct gen_result *r)
@@ -413,6 +435,7 @@ static void disasm_globals(const struct evict_analysis *a, const struct elf_imag
 			note(r, "stat_numcommands: call() has no single 64-bit increment of a server field; "
 				"commands will be counted with a probe on processCommand");
 	}
+	disasm_payers(a, img, o);
 }
 
 static void fill_header(const struct analysis *an, const char *flavor, const char *version,

@@ -183,6 +183,20 @@ static bool register_constant(const struct flow *f, uint64_t at, unsigned reg, u
 	return true;
 }
 
+bool operand_address(const struct flow *f, const struct insn *in, const cs_x86_op *m, uint64_t *addr)
+{
+	if (m->type != X86_OP_MEM || m->mem.index != X86_REG_INVALID)
+		return false;
+	if (m->mem.base == X86_REG_RIP) {
+		*addr = in->addr + in->size + (uint64_t)m->mem.disp;
+		return true;
+	}
+	if (!register_constant(f, in->addr, m->mem.base, addr))
+		return false;
+	*addr += (uint64_t)m->mem.disp;
+	return true;
+}
+
 /* For `add $1, FIELD` or `inc FIELD` on 8 bytes of `server`: the field's address. */
 static bool server_increment(const struct flow *f, const struct insn *in, uint64_t *addr)
 {
@@ -197,13 +211,7 @@ static bool server_increment(const struct flow *f, const struct insn *in, uint64
 	} else if (in->cs->id != X86_INS_INC) {
 		return false;
 	}
-	if (m->type != X86_OP_MEM || m->size != 8 || m->mem.index != X86_REG_INVALID)
-		return false;
-	if (m->mem.base == X86_REG_RIP)
-		a = in->addr + in->size + (uint64_t)m->mem.disp;
-	else if (register_constant(f, in->addr, m->mem.base, &a))
-		a += (uint64_t)m->mem.disp;
-	else
+	if (m->type != X86_OP_MEM || m->size != 8 || !operand_address(f, in, m, &a))
 		return false;
 	obj = elf_image__object_at(f->img, a);
 	if (!obj || strcmp(obj->name, "server"))

@@ -12,9 +12,17 @@
 #ifndef REDPROF_SERVER_FIELDS_H
 #define REDPROF_SERVER_FIELDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "flow.h"
+
+/*
+ * The address memory operand M of IN (an instruction of F) names: rip-
+ * relative, or off a register every definition reaching IN sets with the
+ * same `lea SYM(%rip)`; false when it is neither.
+ */
+bool operand_address(const struct flow *f, const struct insn *in, const cs_x86_op *m, uint64_t *addr);
 
 /* Calls in F to a function deleting a key (dbSyncDelete, dbAsyncDelete, ...). */
 int find_delete_calls(const struct flow *f, uint64_t *sites, int max, int *n);
