@@ -165,18 +165,16 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 		return p->keys ? no_calls : p->why_no_values;
 	case M_FREED:
 	case M_ROUNDS_GREW:
-		if (!p->slowpath)
-			return p->why_no_values;
-		if (!p->sum[EV_SUM_USED_MEMORY].known)
-			return p->sum[EV_SUM_USED_MEMORY].why;
-		return m == M_FREED ? no_calls : NULL;
 	case M_OVERSHOOT:
 	case M_SHORTFALL:
 		if (!p->slowpath)
 			return p->why_no_values;
 		if (!p->sum[EV_SUM_USED_MEMORY].known)
 			return p->sum[EV_SUM_USED_MEMORY].why;
-		return p->var_mask & (1U << EV_MEM_TOFREE) ? no_calls : p->why_no_values;
+		/* Against mem_tofree, which the file must read too. */
+		if ((m == M_OVERSHOOT || m == M_SHORTFALL) && !(p->var_mask & (1U << EV_MEM_TOFREE)))
+			return p->why_no_values;
+		return m == M_ROUNDS_GREW ? NULL : no_calls;
 	case M_LAZYFREE_PENDING:
 		if (!p->slowpath)
 			return p->why_no_values;

@@ -23,6 +23,18 @@ want_fixtures $BUILDS
 # episode FILE: the first storm episode in redprof's JSON lines.
 episode() { jq -c 'select(.type == "episode")' "$1" | head -n 1; }
 
+# plain_episode PORT PID OUT: redprof (lines in OUT.jsonl) over a bounded SET load
+# into the server just under maxmemory; prints the episode it made.
+plain_episode() {
+	start_redprof "$3.jsonl" "$3.err" -p "$2" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
+	wait_lines "$3.jsonl" 1
+	redis-benchmark -p "$1" -t set -n 60000 -r 100000000 -d 512 -c 4 -q >/dev/null 2>&1
+	sleep 1.6
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	episode "$3.jsonl"
+}
+
 check_build() { # NAME BINARY
 	local name=$1 bin=$2 dir=$TMPDIR_T/$1 r port pid ep peak info_peak t bench slow
 	mkdir -p "$dir"
@@ -32,13 +44,7 @@ check_build() { # NAME BINARY
 	fill_below_maxmemory "$port" redis-benchmark
 
 	# --- a plain SET load: eviction, no backlog -----------------------
-	start_redprof "$dir/plain.jsonl" "$dir/plain.err" -p "$pid" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
-	wait_lines "$dir/plain.jsonl" 1
-	redis-benchmark -p "$port" -t set -n 60000 -r 100000000 -d 512 -c 4 -q >/dev/null 2>&1
-	sleep 1.6
-	kill -INT "$RP_PID"
-	wait_exit "$RP_PID"
-	ep=$(episode "$dir/plain.jsonl")
+	ep=$(plain_episode "$port" "$pid" "$dir/plain")
 	[ -n "$ep" ] && jq -e '.verdict.backlog_feedback == false and (.verdict.text | test("backlog") | not)' \
 		<<<"$ep" >/dev/null
 	ok $? "$name: a plain SET load: an episode, and no backlog in its verdict: $(jq -c '.verdict' <<<"$ep")" ||
@@ -82,13 +88,7 @@ done
 # Debian's build has no debug information: the finding is unavailable, and says why.
 start_redis deb --maxmemory 20mb --maxmemory-policy allkeys-lru
 fill_below_maxmemory "$deb_PORT" redis-benchmark
-start_redprof "$TMPDIR_T/deb.jsonl" "$TMPDIR_T/deb.err" -p "$deb_PID" --json -i 0.5 --offsets-dir "$NO_OFFSETS"
-wait_lines "$TMPDIR_T/deb.jsonl" 1
-redis-benchmark -p "$deb_PORT" -t set -n 60000 -r 100000000 -d 512 -c 4 -q >/dev/null 2>&1
-sleep 1.6
-kill -INT "$RP_PID"
-wait_exit "$RP_PID"
-ep=$(episode "$TMPDIR_T/deb.jsonl")
+ep=$(plain_episode "$deb_PORT" "$deb_PID" "$TMPDIR_T/deb")
 [ -n "$ep" ] && jq -e '.verdict.backlog_feedback == null and
 	(.verdict.unavailable.backlog_feedback | test("client-memory accounting"))' <<<"$ep" >/dev/null
 ok $? "Debian's redis-server: the backlog finding is unavailable, and why: $(jq -c '.verdict.unavailable' <<<"$ep")"

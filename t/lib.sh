@@ -202,6 +202,11 @@ fill_below_maxmemory() {
 
 free_port() { "$top_srcdir/scripts/free-port"; }
 
+# near A B PERCENT [SLACK]: A and B differ by at most PERCENT of B, or by SLACK (default 0).
+near() {
+	awk -v a="$1" -v b="$2" -v p="$3" -v s="${4:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= s || d * 100 <= p * b) }'
+}
+
 # start_redis NAME [redis-server options...]: a throwaway server on a free
 # loopback port; sets NAME_PORT and NAME_PID. REDIS_SERVER picks the binary.
 start_redis() {
