@@ -64,7 +64,7 @@ grep -A1 '^cycle: ' <<<"$s" | tr '\n' ' ' | grep -Eq '^cycle: growth .*burst [0-
 ok $? "... its cycle, with the period since the first" || grep -A1 '^cycle' <<<"$s" | sed 's/^/#   /' 
 grep -q '^verdict: eviction kept up' <<<"$s"
 ok $? "... the verdict in words"
-grep -q '^backlog feedback: unavailable: needs the server' <<<"$s"
+grep -q '^backlog feedback: unavailable: the offset file does not say where the server' <<<"$s"
 ok $? "... and the backlog slot, unavailable with the reason"
 grep -q 'e histograms' <<<"$(tail -n 1 <<<"$s")"
 ok $? "the footer says e goes back"
