@@ -346,7 +346,7 @@ static __always_inline void payer_start(void)
  */
 __noinline int payer_add(__u64 client_id, __u64 cmd, __u64 client, __u64 delta, __u64 keys)
 {
-	struct ev_payer_key k = { client_id, cmd };
+	struct ev_payer_key k = { client_id, cmd, *(volatile __u32 *)&epoch & 1, 0 };
 	struct ev_payer *p, fresh = {};
 	__u64 obj = 0, str = 0;
 
@@ -470,21 +470,26 @@ int ev_return(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The call reaches the eviction path: counted once; the light plan's clock starts here. */
-static __always_inline void reached_slow_path(void)
+/*
+ * The call reaches the eviction path: counted once; the light plan's clock
+ * starts here. Whether this hit starts a round (the full plan ignores a
+ * call entered before attach, or a second hit).
+ */
+static __always_inline bool reached_slow_path(void)
 {
 	if (light) {
 		cur.start_ns = bpf_ktime_get_ns();
 		cur.deletes = 0;
 		cur.active = true;
 	} else if (!cur.active || cur.evicting) {
-		return;
+		return false;
 	}
 	cur.evicting = true;
 	totals.evicting_calls++;
 	/* The counter before the first evicting call; later ones continue from the last. */
 	if (evicted_before == ~0ULL)
 		evicted_before = evicted_keys_now();
+	return true;
 }
 
 /*
@@ -495,13 +500,17 @@ static __always_inline void round_start(void)
 {
 	cur.tofree_known = cur.val_mask >> EV_MEM_TOFREE & 1;
 	cur.tofree = cur.val[EV_MEM_TOFREE];
+	cur.used_known = false;
+	if (!sums[EV_SUM_USED_MEMORY].base)
+		return;
 	if (cur.val_mask >> EV_MEM_REPORTED & 1)
 		cur.used_start = cur.val[EV_MEM_REPORTED];
-	else if (sums[EV_SUM_USED_MEMORY].base)
-		cur.used_start = sum_now(EV_SUM_USED_MEMORY);
 	else
-		cur.used_start = ~0ULL;
-	cur.used_known = cur.used_start != ~0ULL && sums[EV_SUM_USED_MEMORY].base;
+		cur.used_start = sum_now(EV_SUM_USED_MEMORY);
+	if (cur.used_start == ~0ULL)
+		totals.read_errors++;
+	else
+		cur.used_known = true;
 }
 
 /*
@@ -573,6 +582,7 @@ int ev_site(struct pt_regs *ctx)
 	const volatile struct ev_site *s;
 	struct ev_extrema *now, *all;
 	struct regs_copy regs;
+	bool round;
 	__u64 v;
 
 	if (!main_thread() || idx >= EV_MAX_SITES)
@@ -604,10 +614,9 @@ int ev_site(struct pt_regs *ctx)
 		return 0;
 	}
 
-	if (s->flags & EV_SITE_SLOWPATH)
-		reached_slow_path();
+	round = (s->flags & EV_SITE_SLOWPATH) && reached_slow_path();
 	compute_values(s, &regs);
-	if (s->flags & EV_SITE_SLOWPATH) {
+	if (round) {
 		round_start();
 		payer_start();
 	}

@@ -32,6 +32,7 @@
  */
 #define EV_SUM_MAX 512
 enum ev_sum_which { EV_SUM_USED_MEMORY, EV_SUM_LAZYFREE_PENDING, EV_NSUMS };
+_Static_assert(!(EV_NSUMS & (EV_NSUMS - 1)), "the BPF side masks sum indexes: a power of two");
 
 struct ev_sum {
 	__u64 base;		/* 0: unknown */
@@ -52,15 +53,18 @@ struct ev_sum {
  * the lazyfree thread when it ended.
  */
 enum ev_round { EV_FREED, EV_OVERSHOOT, EV_SHORTFALL, EV_LAZYFREE_PENDING, EV_NROUNDS };
+_Static_assert(!(EV_NROUNDS & (EV_NROUNDS - 1)), "the BPF side masks round indexes: a power of two");
 
 /*
  * Who an eviction round ran for: the client Redis was serving
  * (server.current_client; none when the eviction timer runs it) and the
  * command it was about to run. Rounds, their time and keys are added up in
- * the hash map `payers` by client and command, at most EV_PAYERS pairs;
- * rounds of pairs that find it full are counted in totals.outside_*.
+ * the hash map `payers` by client, command and the interval's epoch
+ * parity; user space drains the parity of each interval that ends, so the
+ * map holds two intervals' pairs, at most EV_PAYERS; rounds of pairs that
+ * find it full are counted in totals.outside_*.
  */
-#define EV_PAYERS 1024
+#define EV_PAYERS 2048
 #define EV_NAME_LEN 32
 
 struct ev_payer_spec {
@@ -75,6 +79,8 @@ struct ev_payer_spec {
 struct ev_payer_key {
 	__u64 client_id;	/* 0 with cmd 0: no client */
 	__u64 cmd;		/* the command's address in the server */
+	__u32 epoch;		/* the interval's parity (epoch & 1) */
+	__u32 pad;
 };
 
 struct ev_payer {

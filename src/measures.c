@@ -172,8 +172,9 @@ const char *measure_unavailable(const struct session *s, const struct sample *sm
 		if (!p->sum[EV_SUM_USED_MEMORY].known)
 			return p->sum[EV_SUM_USED_MEMORY].why;
 		/* Against mem_tofree, which the file must read too. */
-		if ((m == M_OVERSHOOT || m == M_SHORTFALL) && !(p->var_mask & (1U << EV_MEM_TOFREE)))
-			return p->why_no_values;
+		if ((m == M_OVERSHOOT || m == M_SHORTFALL) && !(p->round_vars & (1U << EV_MEM_TOFREE)))
+			return "mem_tofree is not read where a round starts (the slow-path site), so what a round "
+			       "freed cannot be set against it";
 		return m == M_ROUNDS_GREW ? NULL : no_calls;
 	case M_LAZYFREE_PENDING:
 		if (!p->slowpath)

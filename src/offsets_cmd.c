@@ -240,7 +240,6 @@ static void show_term(struct analysis *an, const struct elf_sym *fn, const struc
 	}
 }
 
-/* O described for people; with the executable's analysis AN (NULL without one), its disassembly too. */
 /* What BPF sums for GETTER's result in AN's executable, or why it cannot. */
 static void show_sum(struct analysis *an, const char *label, const char *getter)
 {
@@ -263,6 +262,7 @@ static void show_sum(struct analysis *an, const char *label, const char *getter)
 	printf(" (%s)\n", getter);
 }
 
+/* O described for people; with the executable's analysis AN (NULL without one), its disassembly too. */
 static void show(const struct offsets *o, struct analysis *an, const struct elf_sym *fn, const char *source)
 {
 	char name[128], e[128];
@@ -349,6 +349,13 @@ static void show(const struct offsets *o, struct analysis *an, const struct elf_
 			printf("  %-17s 0x%" PRIx64 " (%s)\n", global_name((enum global)g), r->addr,
 			       strategy_name(r->strategy));
 	}
+	printf("\nstruct members followed from current_client (who paid):\n");
+	for (int m = 0; m < NMEMBERS; m++)
+		if (o->member[m].present)
+			printf("  %-17s %" PRId64 " (%s)\n", member_name((enum member)m), o->member[m].off,
+			       strategy_name(o->member[m].strategy));
+		else
+			printf("  %-17s not known\n", member_name((enum member)m));
 	if (!an)
 		return;
 	printf("\nsums read at each round's end, found by running the server's own getter:\n");

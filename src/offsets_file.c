@@ -237,7 +237,7 @@ int offsets_write(const struct offsets *o, FILE *f)
 	for (int g = 0; g < NGLOBALS; g++) {
 		const struct global_rec *r = &o->global[g];
 
-		/* Found only in debug information: files without it stay as they were. */
+		/* Found only in some builds: files without them stay as they were. */
 		if (!r->present && g != G_CURRENT_CLIENT && g != G_CLIENTS_MEMORY) {
 			fprintf(f, "# %s: not found in this build\n", global_name((enum global)g));
 			continue;
@@ -251,10 +251,10 @@ int offsets_write(const struct offsets *o, FILE *f)
 			fprintf(f, "global %s 0x%" PRIx64 " %s\n", global_name((enum global)g), r->addr,
 				strategy_name(r->strategy));
 	}
-	for (int m = 0; m < NMEMBERS; m++) {
+	for (int m = 0, header = 0; m < NMEMBERS; m++) {
 		if (!o->member[m].present)
 			continue;
-		if (!m || !o->member[m - 1].present)
+		if (!header++)
 			fprintf(f, "\n# Struct members followed from current_client: name, byte offset.\n");
 		fprintf(f, "member %s %" PRId64 " %s\n", member_name((enum member)m), o->member[m].off,
 			strategy_name(o->member[m].strategy));

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * payers.c: see payers.h. The map holds at most EV_PAYERS pairs, so a
- * linear table of them, searched by key, is enough.
+ * payers.c: see payers.h. Each interval the kernel's pairs of the parity
+ * that just ended are read and deleted, so the map holds two intervals'
+ * pairs however many clients come and go; what they add up to since the
+ * start is kept here, for at most PAYERS_KEPT pairs (the rest is summed).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -15,21 +16,21 @@
 #include "payers.h"
 #include "util.h"
 
-struct sums {
-	uint64_t rounds, ns, keys;
-};
+#define PAYERS_KEPT 4096
 
 struct entry {
-	struct ev_payer_key key;
+	uint64_t client_id, cmd;
 	char client[EV_NAME_LEN + 1], command[EV_NAME_LEN + 1];
-	struct sums now, prev, base;
+	struct payer_sums now, base;
 };
 
 struct payers {
 	int fd;
 	struct entry *e;
 	size_t n;
-	struct payer_row *iv, *total;	/* the last views asked for */
+	struct payer_sums spill, spill_base;	/* pairs beyond PAYERS_KEPT */
+	struct ev_payer_key *keys;		/* a drain's keys */
+	struct payer_row *rows;			/* a view's rows */
 };
 
 struct payers *payers__new(int map_fd)
@@ -37,9 +38,9 @@ struct payers *payers__new(int map_fd)
 	struct payers *p = xcalloc(1, sizeof(*p));
 
 	p->fd = map_fd;
-	p->e = xcalloc(EV_PAYERS, sizeof(*p->e));
-	p->iv = xcalloc(EV_PAYERS, sizeof(*p->iv));
-	p->total = xcalloc(EV_PAYERS, sizeof(*p->total));
+	p->e = xcalloc(PAYERS_KEPT, sizeof(*p->e));
+	p->keys = xcalloc(EV_PAYERS, sizeof(*p->keys));
+	p->rows = xcalloc(EV_PAYERS > PAYERS_KEPT ? EV_PAYERS : PAYERS_KEPT, sizeof(*p->rows));
 	return p;
 }
 
@@ -48,26 +49,33 @@ void payers__free(struct payers *p)
 	if (!p)
 		return;
 	free(p->e);
-	free(p->iv);
-	free(p->total);
+	free(p->keys);
+	free(p->rows);
 	free(p);
 }
 
-static struct entry *entry_of(struct payers *p, const struct ev_payer_key *k, const struct ev_payer *v)
+void payer_sums_add(struct payer_sums *acc, const struct payer_sums *v)
+{
+	acc->rounds += v->rounds;
+	acc->ns += v->ns;
+	acc->keys += v->keys;
+}
+
+static struct entry *entry_of(struct payers *p, const struct payer_row *r)
 {
 	struct entry *e;
 
 	for (size_t i = 0; i < p->n; i++)
-		if (p->e[i].key.client_id == k->client_id && p->e[i].key.cmd == k->cmd)
+		if (p->e[i].client_id == r->client_id && p->e[i].cmd == r->cmd)
 			return &p->e[i];
-	if (p->n == EV_PAYERS)
+	if (p->n == PAYERS_KEPT)
 		return NULL;
 	e = &p->e[p->n++];
 	memset(e, 0, sizeof(*e));
-	e->key = *k;
-	/* The kernel's copies need not end in NUL: they were read with a bound. */
-	memcpy(e->client, v->client, EV_NAME_LEN);
-	memcpy(e->command, v->command, EV_NAME_LEN);
+	e->client_id = r->client_id;
+	e->cmd = r->cmd;
+	memcpy(e->client, r->client, sizeof(e->client));
+	memcpy(e->command, r->command, sizeof(e->command));
 	return e;
 }
 
@@ -80,90 +88,98 @@ static int by_rounds(const void *a, const void *b)
 	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
 }
 
-/* Into ROWS, what each entry added from FROM to TO (offsets of struct entry's sums), most rounds first. */
-static void view(const struct payers *p, size_t from, size_t to, struct payer_row *rows, struct payer_view *out)
+static void rest_add(struct payer_top *t, const struct payer_row *r)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < p->n; i++) {
-		const struct entry *e = &p->e[i];
-		const struct sums *a = (const void *)((const char *)e + from), *b = (const void *)((const char *)e + to);
-		struct payer_row *r = &rows[n];
-
-		if (b->rounds == a->rounds)
-			continue;
-		r->client_id = e->key.client_id;
-		r->cmd = e->key.cmd;
-		memcpy(r->client, e->client, sizeof(r->client));
-		memcpy(r->command, e->command, sizeof(r->command));
-		r->rounds = b->rounds - a->rounds;
-		r->ns = b->ns - a->ns;
-		r->keys = b->keys - a->keys;
-		n++;
-	}
-	qsort(rows, n, sizeof(*rows), by_rounds);
-	out->rows = rows;
-	out->n = n;
+	payer_sums_add(&t->rest, &(struct payer_sums){ r->rounds, r->ns, r->keys });
 }
 
-int payers__interval(struct payers *p, struct payer_view *out)
+/* The N rows of ROWS as a top, most rounds first, with REST beyond them. */
+static void top_of(struct payer_row *rows, size_t n, const struct payer_sums *rest, struct payer_top *t)
+{
+	qsort(rows, n, sizeof(*rows), by_rounds);
+	memset(t, 0, sizeof(*t));
+	t->rest = *rest;
+	for (size_t i = 0; i < n; i++) {
+		if (t->n < SAMPLE_PAYERS)
+			t->row[t->n++] = rows[i];
+		else
+			rest_add(t, &rows[i]);
+	}
+}
+
+int payers__interval(struct payers *p, unsigned parity, struct payer_top *out)
 {
 	struct ev_payer_key k, next;
-	struct ev_payer v;
+	struct payer_sums spilled = { 0 };
+	size_t nkeys = 0, n = 0;
 	bool first = true;
 	int err = 0;
 
-	for (size_t i = 0; i < p->n; i++)
-		p->e[i].prev = p->e[i].now;
-	while (!bpf_map_get_next_key(p->fd, first ? NULL : &k, &next)) {
-		struct entry *e;
-
+	/* Keys first: deleting while walking would restart the walk. */
+	while (nkeys < EV_PAYERS && !bpf_map_get_next_key(p->fd, first ? NULL : &k, &next)) {
 		first = false;
 		k = next;
-		if (bpf_map_lookup_elem(p->fd, &k, &v)) {
+		if (k.epoch == (parity & 1))
+			p->keys[nkeys++] = k;
+	}
+	for (size_t i = 0; i < nkeys; i++) {
+		struct payer_row *r = &p->rows[n];
+		struct ev_payer v;
+		struct entry *e;
+
+		if (bpf_map_lookup_elem(p->fd, &p->keys[i], &v) || bpf_map_delete_elem(p->fd, &p->keys[i])) {
 			err = -errno;
 			continue;
 		}
-		e = entry_of(p, &k, &v);
-		if (e)
-			e->now = (struct sums){ v.rounds, v.ns, v.keys };
+		memset(r, 0, sizeof(*r));
+		r->client_id = p->keys[i].client_id;
+		r->cmd = p->keys[i].cmd;
+		/* The kernel's copies need not end in NUL: they were read with a bound. */
+		memcpy(r->client, v.client, EV_NAME_LEN);
+		memcpy(r->command, v.command, EV_NAME_LEN);
+		r->rounds = v.rounds;
+		r->ns = v.ns;
+		r->keys = v.keys;
+		e = entry_of(p, r);
+		payer_sums_add(e ? &e->now : &spilled, &(struct payer_sums){ v.rounds, v.ns, v.keys });
+		n++;
 	}
-	view(p, offsetof(struct entry, prev), offsetof(struct entry, now), p->iv, out);
+	payer_sums_add(&p->spill, &spilled);
+	top_of(p->rows, n, &(struct payer_sums){ 0 }, out);
 	return err;
 }
 
-void payers__total(struct payers *p, struct payer_view *out)
+void payers__total(struct payers *p, struct payer_top *out)
 {
-	view(p, offsetof(struct entry, base), offsetof(struct entry, now), p->total, out);
+	struct payer_sums rest = p->spill;
+	size_t n = 0;
+
+	rest.rounds -= p->spill_base.rounds;
+	rest.ns -= p->spill_base.ns;
+	rest.keys -= p->spill_base.keys;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct entry *e = &p->e[i];
+		struct payer_row *r = &p->rows[n];
+
+		if (e->now.rounds == e->base.rounds)
+			continue;
+		r->client_id = e->client_id;
+		r->cmd = e->cmd;
+		memcpy(r->client, e->client, sizeof(r->client));
+		memcpy(r->command, e->command, sizeof(r->command));
+		r->rounds = e->now.rounds - e->base.rounds;
+		r->ns = e->now.ns - e->base.ns;
+		r->keys = e->now.keys - e->base.keys;
+		n++;
+	}
+	top_of(p->rows, n, &rest, out);
 }
 
 void payers__reset(struct payers *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		p->e[i].base = p->e[i].now;
-}
-
-void payer_sums_add(struct payer_sums *acc, const struct payer_sums *v)
-{
-	acc->rounds += v->rounds;
-	acc->ns += v->ns;
-	acc->keys += v->keys;
-}
-
-static void rest_add(struct payer_top *t, const struct payer_row *r)
-{
-	payer_sums_add(&t->rest, &(struct payer_sums){ r->rounds, r->ns, r->keys });
-}
-
-void payer_top_of(struct payer_top *t, const struct payer_view *v)
-{
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < v->n; i++) {
-		if (t->n < SAMPLE_PAYERS)
-			t->row[t->n++] = v->rows[i];
-		else
-			rest_add(t, &v->rows[i]);
-	}
+	p->spill_base = p->spill;
 }
 
 void payer_top_add(struct payer_top *acc, const struct payer_top *iv)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * payers.h: who eviction rounds ran for. The kernel adds each round to
- * its client and command in a bounded hash map (evict.h's `payers`); this
- * reads the map each interval and keeps, per pair, where it stood at the
- * capture's start, at the last interval's end and now, so that an interval
- * and the whole capture are differences, as for every other count.
+ * its client and command in a bounded hash map (evict.h's `payers`), one
+ * set of pairs per interval parity; this drains the pairs of each interval
+ * as it ends and keeps, per pair, what they added up to since the
+ * capture's start, so that an interval and the whole capture are what
+ * they added, as for every other count.
  */
 #ifndef REDPROF_PAYERS_H
 #define REDPROF_PAYERS_H
@@ -17,15 +18,14 @@
 struct payer_row {
 	uint64_t client_id;		/* 0 with no command: no client (the eviction timer) */
 	uint64_t cmd;			/* the command's address in the server, 0: none */
-	char client[EV_NAME_LEN + 1];	/* CLIENT SETNAME's, "" when none */
+	char client[EV_NAME_LEN + 1];	/* CLIENT SETNAME's (its first EV_NAME_LEN bytes), "" when none */
 	char command[EV_NAME_LEN + 1];
 	uint64_t rounds, ns, keys;
 };
 
-/* Rows with rounds in a period, most rounds first; N of them. */
-struct payer_view {
-	struct payer_row *rows;
-	size_t n;
+/* Rounds, their time and keys. */
+struct payer_sums {
+	uint64_t rounds, ns, keys;
 };
 
 /*
@@ -36,11 +36,6 @@ struct payer_view {
  */
 #define SAMPLE_PAYERS 8
 
-/* Rounds, their time and keys. */
-struct payer_sums {
-	uint64_t rounds, ns, keys;
-};
-
 struct payer_top {
 	struct payer_row row[SAMPLE_PAYERS];
 	uint32_t n;
@@ -48,8 +43,6 @@ struct payer_top {
 };
 
 void payer_sums_add(struct payer_sums *acc, const struct payer_sums *v);
-
-void payer_top_of(struct payer_top *t, const struct payer_view *v);
 /* Adds IV's pairs and rest to ACC. */
 void payer_top_add(struct payer_top *acc, const struct payer_top *iv);
 
@@ -59,10 +52,10 @@ struct payers;
 struct payers *payers__new(int map_fd);
 void payers__free(struct payers *p);
 
-/* Reads the map and ends an interval: OUT is what it added (rows owned by P, valid until the next interval). */
-int payers__interval(struct payers *p, struct payer_view *out);
-/* Since the capture's start (or the last reset) up to the last interval's end, valid until the next call. */
-void payers__total(struct payers *p, struct payer_view *out);
+/* Drains the pairs of the interval of epoch parity PARITY, which just ended: what it added, in OUT. */
+int payers__interval(struct payers *p, unsigned parity, struct payer_top *out);
+/* Since the capture's start (or the last reset) up to the last interval's end. */
+void payers__total(struct payers *p, struct payer_top *out);
 /* Starts the total afresh from the last interval's end. */
 void payers__reset(struct payers *p);
 

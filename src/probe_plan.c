@@ -303,8 +303,10 @@ int plan_add_offsets(struct probe_plan *plan, const struct target *t, const stru
 	}
 	/* A value kept from an early site whose expression could not be planned is no value. */
 	for (size_t i = 0; i < plan->n; i++)
-		if (plan->site[i].spec.flags & EV_SITE_SLOWPATH)
+		if (plan->site[i].spec.flags & EV_SITE_SLOWPATH) {
 			plan->var_mask |= plan->site[i].spec.vars;
+			plan->round_vars |= plan->site[i].spec.vars;
+		}
 	plan->values = plan->var_mask != 0;
 	if (plan->light) {
 		err = plan_exits(plan, t, o);

@@ -65,6 +65,7 @@ struct probe_plan {
 	bool keys;		/* keys evicted are counted per call */
 	bool keys_at_deletes;	/* ... by a probe hit per key at the delete calls */
 	unsigned var_mask;	/* bit per enum ev_var that some site reads */
+	unsigned round_vars;	/* ... that a round has at its start, the slow-path site (mem_tofree for overshoot) */
 	struct plan_sum sum[EV_NSUMS];
 	struct plan_payers payers;
 	char why_no_values[768];	/* when !values: the reason, for people */

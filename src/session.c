@@ -332,12 +332,9 @@ void session__interval(struct session *s, struct sample *out)
 	s->cmds_went_back |= out->commands_went_back;
 	read_memory_gauges(s, out);
 	light_sample(s, out);
-	if (s->payers) {
-		struct payer_view v;
-
-		payers__interval(s->payers, &v);
-		payer_top_of(&out->payers, &v);
-	}
+	/* It fails only when the kernel refuses a key it has just listed: the map is gone with the probes. */
+	if (s->payers)
+		(void)payers__interval(s->payers, slot, &out->payers);
 	storm__interval(s->storm, out, now);
 
 	s->prev = cur;
@@ -355,12 +352,8 @@ void session__total(struct session *s, struct sample *out)
 	commands_between(s, out, s->base_cmds, s->base_cmds_err, s->prev_cmds, s->prev_cmds_err, s->cmds_went_back);
 	read_memory_gauges(s, out);
 	light_sample(s, out);
-	if (s->payers) {
-		struct payer_view v;
-
-		payers__total(s->payers, &v);
-		payer_top_of(&out->payers, &v);
-	}
+	if (s->payers)
+		payers__total(s->payers, &out->payers);
 }
 
 void session__reset(struct session *s)

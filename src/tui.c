@@ -554,8 +554,6 @@ static bool freed_line(const struct tui *t, const struct sample *smp, struct rec
 	return true;
 }
 
-static void draw_tofree_hist(const struct tui *t, const struct sample *smp, struct rect r, int title_attr);
-
 /* Who the rounds ran for: a row per client and command, most rounds first. */
 static void draw_payers(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
 {
@@ -593,15 +591,6 @@ static void draw_payers(const struct tui *t, const struct sample *smp, struct re
 			   rest);
 }
 
-static void draw_tofree(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
-{
-	if (t->payers) {
-		draw_payers(t, smp, r, title_attr);
-		return;
-	}
-	draw_tofree_hist(t, smp, r, title_attr);
-}
-
 static void draw_tofree_hist(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
 {
 	const char *why = measure_unavailable(t->s, smp, M_MEM_TOFREE);
@@ -618,6 +607,15 @@ static void draw_tofree_hist(const struct tui *t, const struct sample *smp, stru
 	if (freed_line(t, smp, rect_below(r, 1)))
 		r = rect_below(r, 1);
 	hist_block(t, rect_below(r, 1), &h, M_MEM_TOFREE, "distribution", crt_attr(CRT_ACTIVE), empty);
+}
+
+static void draw_tofree(const struct tui *t, const struct sample *smp, struct rect r, int title_attr)
+{
+	if (t->payers) {
+		draw_payers(t, smp, r, title_attr);
+		return;
+	}
+	draw_tofree_hist(t, smp, r, title_attr);
 }
 
 /* One timeline: NAME with the newest value and the peak in a label column, then bars to the peak. */

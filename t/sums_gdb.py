@@ -58,6 +58,8 @@ def returned(inf, entry):
 
 def main():
     inf = gdb.selected_inferior()
+    # Only the thread gdb stopped in runs to the getter's return: the others' counters stay as the sum read them.
+    gdb.execute("set scheduler-locking on")
     entry = int(gdb.parse_and_eval("(unsigned long)&zmalloc_used_memory"))
     r = returned(inf, entry)
     if r is None:

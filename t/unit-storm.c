@@ -290,7 +290,18 @@ static void test_verdict(void)
 	ep = episode_of(sp, 3);
 	verdict_of(&ep, false, NULL, NULL, &v);
 	ok(v.backlog == 0, "up 4%% only: no backlog (%s)", v.text);
-	sp[2].clients = 0;
+	sp[2].clients = (int64_t)MAXMEM * 5 / 100;
+	ep = episode_of(sp, 3);
+	verdict_of(&ep, false, NULL, NULL, &v);
+	ok(v.backlog == 1, "up 5%% of maxmemory, the bound: the backlog");
+	ok(ep.clients_before == -1 && ep.clients_first == 0,
+	   "with no interval before it, the growth is from its first interval's reading");
+	sp[0].clients = sp[1].clients = sp[2].clients = -1;
+	ep = episode_of(sp, 3);
+	verdict_of(&ep, false, NULL, NULL, &v);
+	ok(v.backlog == -1 && !strcmp(v.backlog_why, "the clients' memory could not be read in it"),
+	   "no reading of the clients' memory in it: cannot tell, and says why");
+	sp[0].clients = sp[1].clients = sp[2].clients = 0;
 
 	sp[1].running = 90;	/* 1% of the interval's 9000 rounds */
 	ep = episode_of(sp, 3);

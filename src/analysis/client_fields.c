@@ -281,7 +281,7 @@ static bool reads_word(const struct elf_image *img, const char *name, const stru
 
 int client_current(const struct elf_image *img, const struct elf_sym *evict, uint64_t *out, char *why, size_t len)
 {
-	static const char *const confirm[] = { "RM_Call", "VM_Call", "revokeClientAuthentication" };
+	static const char *const confirm[] = { "revokeClientAuthentication", "RM_Call", "VM_Call" };
 	struct elf_sym pc, server;
 	uint64_t found = 0;
 	struct flow f;
